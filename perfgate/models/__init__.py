@@ -1,0 +1,51 @@
+"""pydantic models for every input and output of perfgate."""
+
+from perfgate.models.run import (
+    CheckResult,
+    LoadFingerprint,
+    MetricKey,
+    MetricSeries,
+    MetricType,
+    ResourceSample,
+    ResourceUsage,
+    RunContext,
+    RunMeta,
+    RunRecord,
+    SourceFormat,
+    Stage,
+    StageStats,
+    ThresholdResult,
+)
+from perfgate.models.verdict import (
+    VERDICT_SEVERITY,
+    Classification,
+    Direction,
+    Finding,
+    RunSummaryRow,
+    Verdict,
+    VerdictKind,
+)
+
+__all__ = [
+    "VERDICT_SEVERITY",
+    "Classification",
+    "Direction",
+    "Finding",
+    "RunSummaryRow",
+    "Verdict",
+    "VerdictKind",
+    "CheckResult",
+    "LoadFingerprint",
+    "MetricKey",
+    "MetricSeries",
+    "MetricType",
+    "ResourceSample",
+    "ResourceUsage",
+    "RunContext",
+    "RunMeta",
+    "RunRecord",
+    "SourceFormat",
+    "Stage",
+    "StageStats",
+    "ThresholdResult",
+]

@@ -1,0 +1,17 @@
+"""Model bases: strict for files perfgate writes, lenient for what k6 writes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Strict(BaseModel):
+    """Files and outputs perfgate owns: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
+
+
+class Lenient(BaseModel):
+    """Shapes k6 produces: k6 adds fields between versions, so extra fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)

@@ -1,0 +1,198 @@
+"""The one model every k6 result format is read into: `RunRecord`.
+
+Units: times in milliseconds, rates as fractions 0-1, counter `rate` per second.
+Metrics are keyed by k6's own selector text, normalised (`MetricKey`):
+`http_req_duration{name:create_note}` with tags sorted by name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from perfgate.models.base import Strict
+
+MetricType = Literal["trend", "rate", "counter", "gauge"]
+SourceFormat = Literal["summary-export", "handle-summary", "machine-summary", "ndjson", "csv"]
+
+_KEY_RE = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)(?:\{(?P<tags>.*)\})?$")
+
+
+@dataclass(frozen=True, order=True)
+class MetricKey:
+    """A metric name plus the tag selector of a sub-metric, e.g. `http_req_duration{name:list}`."""
+
+    name: str
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> MetricKey:
+        match = _KEY_RE.match(text.strip())
+        if match is None:
+            raise ValueError(f"not a k6 metric selector: {text!r}")
+        tags: list[tuple[str, str]] = []
+        raw = match.group("tags")
+        if raw:
+            for part in raw.split(","):
+                tag, sep, value = part.partition(":")
+                if not sep or not tag.strip():
+                    raise ValueError(f"bad tag selector {part!r} in {text!r}")
+                tags.append((tag.strip(), value.strip()))
+        return cls(match.group("name"), tuple(sorted(tags)))
+
+    def tag(self, name: str) -> str | None:
+        return dict(self.tags).get(name)
+
+    def __str__(self) -> str:
+        if not self.tags:
+            return self.name
+        return self.name + "{" + ",".join(f"{k}:{v}" for k, v in self.tags) + "}"
+
+
+class ThresholdResult(Strict):
+    """One threshold expression and whether k6 judged it crossed (None: not known)."""
+
+    expression: str
+    crossed: bool | None = None
+
+
+class MetricSeries(Strict):
+    """The aggregated values of one metric or sub-metric, keyed by k6 stat name.
+
+    trend: avg, min, med, max, p(N), count (ms when `contains == "time"`)
+    rate: rate (0-1), passes, fails   counter: count, rate (/s)   gauge: value, min, max
+    """
+
+    type: MetricType | None = None
+    contains: Literal["time", "data", "default"] | None = None
+    values: dict[str, float] = Field(default_factory=dict)
+    thresholds: list[ThresholdResult] = Field(default_factory=list)
+
+
+class CheckResult(Strict):
+    name: str
+    path: str = ""
+    passes: int = Field(ge=0)
+    fails: int = Field(ge=0)
+
+    @property
+    def pass_rate(self) -> float:
+        total = self.passes + self.fails
+        return self.passes / total if total else 1.0
+
+
+class StageStats(Strict):
+    """Per-stage numbers computed from raw points tagged `stage` by the script."""
+
+    scenario: str
+    stage: int
+    requests: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    error_rate: float = Field(ge=0, le=1)
+
+
+class ResourceSample(Strict):
+    t_s: float = Field(ge=0, description="seconds since sampling started")
+    cpu_percent: float = Field(ge=0, description="100 = one full core")
+    rss_mb: float = Field(ge=0)
+
+
+class ResourceUsage(Strict):
+    """Resource utilisation of the target during the run."""
+
+    source: str = Field(description="what was sampled: 'pid 1234 (+children)' or 'container NAME'")
+    interval_s: float = Field(gt=0)
+    samples: list[ResourceSample] = Field(default_factory=list)
+    cpu_peak_percent: float | None = None
+    cpu_mean_percent: float | None = None
+    rss_peak_mb: float | None = None
+    rss_mean_mb: float | None = None
+
+
+class Stage(Strict):
+    duration: str
+    target: float
+
+
+class LoadFingerprint(Strict):
+    """Identity of a load model: runs compare only with runs of the same fingerprint."""
+
+    executor: str
+    stages: list[Stage] = Field(default_factory=list)
+    vus: int | None = None
+    rate: float | None = None
+    time_unit: str | None = None
+    duration: str | None = None
+    script: str | None = Field(default=None, description="script identity, e.g. sha256 of the script")
+
+    def digest(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+class RunContext(Strict):
+    duration_s: float | None = Field(default=None, ge=0)
+    vus_max: int | None = Field(default=None, ge=0)
+    iterations: int | None = Field(default=None, ge=0)
+    dropped_iterations: int = Field(default=0, ge=0)
+    http_reqs: int | None = Field(default=None, ge=0)
+    http_reqs_per_s: float | None = Field(default=None, ge=0)
+    k6_version: str | None = None
+    started_at: datetime | None = None
+    k6_exit_code: int | None = None
+    profile: str | None = None
+
+
+class RunRecord(Strict):
+    """One k6 run, whatever file it was read from."""
+
+    schema_version: Literal[1] = 1
+    source_format: SourceFormat
+    source: str = Field(description="file name the run was read from")
+    metrics: dict[str, MetricSeries] = Field(default_factory=dict)
+    checks: list[CheckResult] = Field(default_factory=list)
+    context: RunContext = Field(default_factory=RunContext)
+    fingerprint: LoadFingerprint | None = None
+    stages: list[StageStats] = Field(default_factory=list)
+    resources: ResourceUsage | None = None
+
+    def value(self, key: str | MetricKey, stat: str) -> float | None:
+        series = self.metrics.get(str(key))
+        if series is None:
+            return None
+        return series.values.get(stat)
+
+    def endpoints(self) -> list[str]:
+        """Names of `http_req_duration{name:X}` sub-metrics, sorted."""
+        names = set()
+        for text in self.metrics:
+            key = MetricKey.parse(text)
+            if key.name == "http_req_duration" and key.tags and dict(key.tags).keys() == {"name"}:
+                names.add(dict(key.tags)["name"])
+        return sorted(names)
+
+
+class RunMeta(Strict):
+    """What the runner knows about a run beyond k6's own files: written as `run-meta.json`.
+
+    A run directory holds `summary.json` (--summary-export), `raw.ndjson.gz` (--out json),
+    `k6-config.json` (the profile as passed with --config), `k6.log` (stderr) and this file.
+    """
+
+    schema_version: Literal[1] = 1
+    profile: str | None = Field(default=None, description="profile file name, e.g. smoke.yaml")
+    scenario: str | None = Field(default=None, description="history key, e.g. notes-smoke")
+    fingerprint: LoadFingerprint | None = None
+    k6_version: str | None = None
+    k6_exit_code: int
+    started_at: datetime
+    wall_s: float = Field(ge=0)
+    base_url: str | None = None
+    resources: ResourceUsage | None = None
