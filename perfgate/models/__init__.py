@@ -1,5 +1,14 @@
 """pydantic models for every input and output of perfgate."""
 
+from perfgate.models.history import HISTORY_SCHEMA_VERSION, StoredRun
+from perfgate.models.policy import (
+    Acknowledgement,
+    HealingPolicy,
+    HistoryPolicy,
+    MetricRule,
+    Policy,
+    default_rules,
+)
 from perfgate.models.run import (
     CheckResult,
     LoadFingerprint,
@@ -27,25 +36,33 @@ from perfgate.models.verdict import (
 )
 
 __all__ = [
+    "HISTORY_SCHEMA_VERSION",
     "VERDICT_SEVERITY",
+    "Acknowledgement",
+    "CheckResult",
     "Classification",
     "Direction",
     "Finding",
-    "RunSummaryRow",
-    "Verdict",
-    "VerdictKind",
-    "CheckResult",
+    "HealingPolicy",
+    "HistoryPolicy",
     "LoadFingerprint",
     "MetricKey",
+    "MetricRule",
     "MetricSeries",
     "MetricType",
+    "Policy",
     "ResourceSample",
     "ResourceUsage",
     "RunContext",
     "RunMeta",
     "RunRecord",
+    "RunSummaryRow",
     "SourceFormat",
     "Stage",
     "StageStats",
+    "StoredRun",
     "ThresholdResult",
+    "Verdict",
+    "VerdictKind",
+    "default_rules",
 ]

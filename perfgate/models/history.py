@@ -1,0 +1,32 @@
+"""One stored run of the history under `baselines/<scenario>/runs/<run_id>.json`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from perfgate.models.base import Strict
+from perfgate.models.run import RunRecord
+from perfgate.models.verdict import VerdictKind
+
+HISTORY_SCHEMA_VERSION = 1
+
+
+class StoredRun(Strict):
+    schema_version: Literal[1] = HISTORY_SCHEMA_VERSION
+    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    scenario: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    recorded_at: datetime
+    fingerprint: str | None = Field(default=None, description="LoadFingerprint.digest() of the run")
+    verdict: VerdictKind | None = Field(default=None, description="the gate's verdict when it was recorded")
+    valid: bool = True
+    invalid_reason: str | None = None
+    commit: str | None = None
+    compacted: bool = Field(default=False, description="raw detail (stages, samples) dropped by compaction")
+    record: RunRecord
+
+    @property
+    def usable_as_baseline(self) -> bool:
+        return self.valid and self.verdict != "regression"

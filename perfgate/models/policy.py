@@ -1,0 +1,116 @@
+"""The repository's policy file (`perfgate.yml`): what is gated, how, and the hard limits."""
+
+from __future__ import annotations
+
+import fnmatch
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from perfgate.models.base import Strict
+from perfgate.models.verdict import Direction
+
+
+class MetricRule(Strict):
+    """How one family of metrics is gated. `match` is a glob over the k6 selector text."""
+
+    match: str = Field(description="glob over metric keys, e.g. 'http_req_duration{name:*}'")
+    stats: list[str] = Field(description="k6 stats to gate, e.g. ['p(95)', 'p(99)']")
+    direction: Direction
+    unit: Literal["ms", "ratio", "per_s", "count"]
+    min_change_ratio: float = Field(
+        default=1.10, ge=1.0, description="smallest relative change that can fail the gate (1.10 = 10 %)"
+    )
+    min_change_abs: float = Field(
+        default=0.0, ge=0.0, description="smallest absolute change that can fail the gate, in `unit`"
+    )
+    ceiling: float | None = Field(
+        default=None, description="hard limit (SLO) in `unit`: healing never sets a threshold past it"
+    )
+
+    def matches(self, metric: str) -> bool:
+        return fnmatch.fnmatchcase(metric, self.match)
+
+
+def default_rules() -> list[MetricRule]:
+    return [
+        MetricRule(
+            match="http_req_duration{name:*}",
+            stats=["p(95)", "p(99)"],
+            direction="higher_is_worse",
+            unit="ms",
+            min_change_ratio=1.10,
+            min_change_abs=2.0,
+        ),
+        MetricRule(
+            match="http_req_failed{name:*}",
+            stats=["rate"],
+            direction="higher_is_worse",
+            unit="ratio",
+            min_change_ratio=1.0,
+            min_change_abs=0.01,
+        ),
+        MetricRule(
+            match="http_req_failed",
+            stats=["rate"],
+            direction="higher_is_worse",
+            unit="ratio",
+            min_change_ratio=1.0,
+            min_change_abs=0.01,
+        ),
+        MetricRule(
+            match="checks",
+            stats=["rate"],
+            direction="lower_is_worse",
+            unit="ratio",
+            min_change_ratio=1.0,
+            min_change_abs=0.01,
+        ),
+        MetricRule(
+            match="http_reqs",
+            stats=["rate"],
+            direction="lower_is_worse",
+            unit="per_s",
+            min_change_ratio=1.15,
+        ),
+        MetricRule(
+            match="dropped_iterations",
+            stats=["count"],
+            direction="higher_is_worse",
+            unit="count",
+            min_change_ratio=1.0,
+            min_change_abs=1.0,
+        ),
+    ]
+
+
+class Acknowledgement(Strict):
+    """A known, accepted regression: stops failing the gate until `until`."""
+
+    metric: str = Field(description="glob over metric keys")
+    stat: str = "*"
+    until: date
+    reason: str = Field(min_length=1)
+
+
+class HistoryPolicy(Strict):
+    min_runs: int = Field(default=5, ge=2, description="comparable runs needed before gating statistically")
+    keep_runs: int = Field(default=300, ge=10, description="newest runs kept per scenario by `prune`")
+
+
+class HealingPolicy(Strict):
+    mode: Literal["off", "commit", "pr"] = "off"
+    headroom: float = Field(default=1.15, ge=1.0)
+    allow_stage_removal: bool = False
+
+
+class Policy(Strict):
+    schema_version: Literal[1] = 1
+    rules: list[MetricRule] = Field(default_factory=default_rules)
+    acknowledgements: list[Acknowledgement] = Field(default_factory=list)
+    history: HistoryPolicy = Field(default_factory=HistoryPolicy)
+    healing: HealingPolicy = Field(default_factory=HealingPolicy)
+
+    def rule_for(self, metric: str) -> MetricRule | None:
+        return next((rule for rule in self.rules if rule.matches(metric)), None)
