@@ -1,0 +1,147 @@
+"""Command line: the only place that prints results and turns errors into exit codes.
+
+Exit codes (DESIGN.md): 0 every verdict but `regression`; 1 `regression`; 2 usage error;
+3 bad input data; 4 an external tool or service failed; 70 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from perfgate import __version__
+from perfgate.errors import PerfgateError, UsageError
+from perfgate.settings import Settings, load_settings
+
+FORMATS = ("text", "markdown", "json")
+
+
+def _add_analyze_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baselines", type=Path, metavar="DIR", help="history root (baselines/) or one scenario's dir")
+    parser.add_argument("--scenario", metavar="NAME", help="history key (default: from the run, else the only one)")
+    parser.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml); default: built-in")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="also write the report to FILE")
+    parser.add_argument("--record", action="store_true", help="append this run to the history after analysing")
+    parser.add_argument("--run-id", metavar="ID", help="run id to record under (default: timestamp + suffix)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perfgate",
+        description="A self-healing performance gate for k6: tells real regressions from noise.",
+        epilog="Exit codes: 0 ok (any verdict but regression), 1 regression, 2 usage, 3 bad input, "
+        "4 external tool failed, 70 internal error.",
+    )
+    parser.add_argument("--version", action="version", version=f"perfgate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="analyse a k6 result against the history",
+        description="Analyse a k6 result (summary export, handleSummary JSON, machine-readable summary, "
+        "NDJSON or CSV raw output, or a perfgate run directory) against the history.",
+    )
+    analyze.add_argument("result", type=Path, metavar="RESULT", help="k6 result file or run directory")
+    _add_analyze_args(analyze)
+
+    record = sub.add_parser("record", help="append one run to the history", description="Store RESULT as a run.")
+    record.add_argument("result", type=Path, metavar="RESULT", help="k6 result file or run directory")
+    record.add_argument("--baselines", type=Path, metavar="DIR", required=True, help="history root")
+    record.add_argument("--scenario", metavar="NAME", help="history key (default: from the run, else 'default')")
+    record.add_argument("--run-id", metavar="ID", help="run id (default: timestamp + random suffix)")
+
+    schemas = sub.add_parser("schemas", help="write the JSON Schemas of perfgate's files and outputs")
+    schemas.add_argument("--out", type=Path, metavar="DIR", help="directory to write (default: print an index)")
+    return parser
+
+
+def _use_color(stream: TextIO, settings: Settings) -> bool:
+    return not settings.no_color and stream.isatty()
+
+
+def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
+    stdout.write(text)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    from perfgate import pipeline
+    from perfgate.core.render import render_json, render_markdown, render_text
+
+    options = pipeline.AnalyzeOptions(
+        result=args.result,
+        baselines=args.baselines or settings.baselines,
+        scenario=args.scenario,
+        policy=args.policy or settings.policy,
+    )
+    now = datetime.now(UTC)
+    verdict, loaded, where = pipeline.analyze(options, today=now.date())
+    if args.format == "json":
+        text = render_json(verdict)
+    elif args.format == "markdown":
+        text = render_markdown(verdict)
+    else:
+        text = render_text(verdict, color=_use_color(stdout, settings) and args.output is None)
+    if args.record:
+        if where is None:
+            raise UsageError("--record needs --baselines DIR")
+        stored = pipeline.record(loaded, where, now=now, run_id=args.run_id, verdict=verdict)
+        print(f"recorded run {stored.run_id} in {where.root / where.scenario}", file=sys.stderr)
+    _emit(text, args.output, stdout)
+    return verdict.exit_code
+
+
+def cmd_record(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    from perfgate import pipeline
+    from perfgate.adapters.run_dir import load_run
+
+    loaded = load_run(args.result)
+    pipeline.check_candidate(args.result, loaded.record)
+    where = pipeline.locate_history(args.baselines, args.scenario, loaded)
+    stored = pipeline.record(loaded, where, now=datetime.now(UTC), run_id=args.run_id, verdict=None)
+    state = "" if stored.valid else f" (invalid: {stored.invalid_reason}; not used as a baseline)"
+    stdout.write(f"recorded run {stored.run_id} in {where.root / where.scenario}{state}\n")
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    from perfgate.schemas import SCHEMAS, write_schemas
+
+    if args.out is None:
+        for name in sorted(SCHEMAS):
+            stdout.write(f"{name}\n")
+        return 0
+    for path in write_schemas(args.out):
+        stdout.write(f"wrote {path}\n")
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "record": cmd_record, "schemas": cmd_schemas}
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 0 for --help/--version, 2 for usage errors
+        return int(exc.code or 0)
+    try:
+        return COMMANDS[args.command](args, load_settings(), out)
+    except PerfgateError as exc:
+        print(f"perfgate: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("perfgate: interrupted", file=sys.stderr)
+        return 130
+
+
+def main_entry() -> None:
+    sys.exit(main())

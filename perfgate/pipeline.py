@@ -1,0 +1,125 @@
+"""Wires adapters and core together: one short function per use of perfgate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from perfgate.adapters.baselines import BaselineStore
+from perfgate.adapters.policy_file import load_policy
+from perfgate.adapters.run_dir import LoadedRun, load_run
+from perfgate.core.detect import detect_regressions
+from perfgate.core.history import select_baseline
+from perfgate.core.summary import summarize_resources, summarize_run
+from perfgate.errors import InputDataError
+from perfgate.models import Policy, RunRecord, StoredRun, Verdict
+
+DEFAULT_SCENARIO = "default"
+
+
+@dataclass(frozen=True)
+class HistoryLocation:
+    """Where a scenario's runs live: `<root>/<scenario>/runs/`."""
+
+    root: Path
+    scenario: str
+
+
+@dataclass
+class AnalyzeOptions:
+    result: Path
+    baselines: Path | None = None
+    scenario: str | None = None
+    policy: Path | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def locate_history(baselines: Path, scenario: str | None, loaded: LoadedRun) -> HistoryLocation:
+    """`--baselines` may name the root (`baselines/`) or one scenario (`baselines/notes-smoke`)."""
+    if (baselines / "runs").is_dir() and scenario in (None, baselines.name):
+        return HistoryLocation(baselines.parent, baselines.name)
+    if scenario:
+        return HistoryLocation(baselines, scenario)
+    if loaded.meta is not None and loaded.meta.scenario:
+        return HistoryLocation(baselines, loaded.meta.scenario)
+    known = BaselineStore(baselines).scenarios() if baselines.is_dir() else []
+    return HistoryLocation(baselines, known[0] if len(known) == 1 else DEFAULT_SCENARIO)
+
+
+def check_candidate(path: Path, record: RunRecord) -> None:
+    """A run that did no work is bad input, never a regression."""
+    requests = record.context.http_reqs
+    if requests is None:
+        value = record.value("http_reqs", "count")
+        requests = None if value is None else round(value)
+    if not record.metrics:
+        raise InputDataError(path, "the result has no metrics; nothing to analyse")
+    if requests == 0:
+        raise InputDataError(path, "the run made no HTTP requests; nothing to analyse")
+
+
+def _verdict_without_history(loaded: LoadedRun, scenario: str, source: str, reason: str) -> Verdict:
+    return Verdict(
+        verdict="no_baseline",
+        reason=reason,
+        scenario=scenario,
+        source=source,
+        history_runs=0,
+        summary=summarize_run(loaded.record),
+        resources=summarize_resources(loaded.record),
+    )
+
+
+def compare(loaded: LoadedRun, runs: list[StoredRun], policy: Policy, *, scenario: str, source: str, today: date) -> Verdict:
+    candidate = loaded.record
+    digest = candidate.fingerprint.digest() if candidate.fingerprint else None
+    selection = select_baseline(runs, fingerprint=digest)
+    if selection.load_model_changed:
+        return _verdict_without_history(
+            loaded, scenario, source, "The load model changed (executor, stages or VUs): this run starts a new baseline."
+        )
+    if not selection.runs:
+        return _verdict_without_history(
+            loaded, scenario, source, f"No history yet for scenario '{scenario}': record runs to build a baseline."
+        )
+    detection = detect_regressions(candidate, [run.record for run in selection.runs], policy, today=today)
+    return Verdict(
+        verdict=detection.verdict,
+        reason=detection.reason,
+        scenario=scenario,
+        source=source,
+        history_runs=len(selection.runs),
+        findings=detection.findings,
+        summary=summarize_run(candidate),
+        resources=summarize_resources(candidate),
+        notices=[*selection.notices, *detection.notices],
+    )
+
+
+def analyze(options: AnalyzeOptions, *, today: date) -> tuple[Verdict, LoadedRun, HistoryLocation | None]:
+    loaded = load_run(options.result)
+    check_candidate(options.result, loaded.record)
+    policy = load_policy(options.policy)
+    source = options.result.name
+    if options.baselines is None:
+        scenario = options.scenario or (loaded.meta.scenario if loaded.meta else None) or DEFAULT_SCENARIO
+        reason = "No baselines directory given (--baselines): showing this run's numbers only."
+        return _verdict_without_history(loaded, scenario, source, reason), loaded, None
+    where = locate_history(options.baselines, options.scenario, loaded)
+    runs = BaselineStore(where.root).runs(where.scenario)
+    verdict = compare(loaded, runs, policy, scenario=where.scenario, source=source, today=today)
+    return verdict, loaded, where
+
+
+def record(
+    loaded: LoadedRun,
+    where: HistoryLocation,
+    *,
+    now: datetime,
+    run_id: str | None,
+    verdict: Verdict | None,
+) -> StoredRun:
+    store = BaselineStore(where.root)
+    kind = verdict.verdict if verdict is not None else None
+    return store.record(where.scenario, loaded.record, recorded_at=now, run_id=run_id, verdict=kind)
