@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
@@ -11,7 +11,7 @@ from perfgate.models.base import Strict
 from perfgate.models.run import RunRecord
 from perfgate.models.verdict import VerdictKind
 
-HISTORY_SCHEMA_VERSION = 1
+HISTORY_SCHEMA_VERSION: Final = 1
 
 
 class StoredRun(Strict):

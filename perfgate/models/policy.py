@@ -97,6 +97,9 @@ class Acknowledgement(Strict):
 class HistoryPolicy(Strict):
     min_runs: int = Field(default=5, ge=2, description="comparable runs needed before gating statistically")
     keep_runs: int = Field(default=300, ge=10, description="newest runs kept per scenario by `prune`")
+    compact_after: int | None = Field(
+        default=None, ge=0, description="runs older than the newest N are compacted by `prune`"
+    )
 
 
 class HealingPolicy(Strict):

@@ -1,0 +1,154 @@
+"""Which stored runs a candidate may be compared with, and the history as a table.
+
+Pure: sequences of `StoredRun` in, small result objects out; inputs are never changed.
+
+A stored run is comparable with the candidate when it has the same load model, is valid, and
+was not itself judged a regression (the last two can be switched off). Load models are compared
+by fingerprint (`LoadFingerprint.digest()`, kept in `StoredRun.fingerprint`): equal digests
+match. A missing fingerprint means "load model unknown": two unknowns are taken to be the same
+model, an unknown and a known one never are. So a run without a fingerprint is comparable only
+with a candidate that has none either, and a candidate without one only with such runs.
+
+When the candidate has a fingerprint that no stored run has, while some stored run has another
+one, the load model changed (`load_model_changed`): the candidate starts a new baseline.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from perfgate.models import StoredRun
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ExclusionReason = Literal["different_load_model", "invalid", "regression_verdict"]
+EXCLUSION_REASONS: tuple[ExclusionReason, ...] = ("different_load_model", "invalid", "regression_verdict")
+_REASON_TEXT: dict[ExclusionReason, str] = {
+    "different_load_model": "a different load model",
+    "invalid": "an invalid run",
+    "regression_verdict": "a regression verdict",
+}
+
+CONTEXT_COLUMNS: dict[str, Callable[[StoredRun], float | None]] = {
+    "ctx|http_reqs_per_s": lambda run: run.record.context.http_reqs_per_s,
+    "ctx|vus_max": lambda run: run.record.context.vus_max,
+    "ctx|iterations": lambda run: run.record.context.iterations,
+    "ctx|duration_s": lambda run: run.record.context.duration_s,
+    "ctx|dropped_iterations": lambda run: run.record.context.dropped_iterations,
+}
+RESOURCE_FIELDS = ("cpu_mean_percent", "cpu_peak_percent", "rss_mean_mb", "rss_peak_mb")
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    run_id: str
+    reason: ExclusionReason
+
+
+@dataclass(frozen=True)
+class BaselineSelection:
+    """The comparable runs (oldest first) and why every other run was left out."""
+
+    runs: tuple[StoredRun, ...]
+    excluded: tuple[Exclusion, ...]
+    fingerprint: str | None
+    load_model_changed: bool
+
+    @property
+    def excluded_counts(self) -> dict[ExclusionReason, int]:
+        """Runs left out, by reason; every reason is present (0 when none)."""
+        counts = Counter(exclusion.reason for exclusion in self.excluded)
+        return {reason: counts[reason] for reason in EXCLUSION_REASONS}
+
+    @property
+    def notices(self) -> list[str]:
+        """One sentence per reason that excluded at least one run, for reports."""
+        return [
+            f"{count} stored run{'s' if count > 1 else ''} left out of the baseline: {_REASON_TEXT[reason]}."
+            for reason, count in self.excluded_counts.items()
+            if count
+        ]
+
+
+def _chronological(run: StoredRun) -> tuple[datetime, str]:
+    return run.recorded_at, run.run_id
+
+
+def _exclusion_reason(
+    run: StoredRun, fingerprint: str | None, include_regressions: bool, include_invalid: bool
+) -> ExclusionReason | None:
+    """The first reason that applies, in the order of `EXCLUSION_REASONS`."""
+    if run.fingerprint != fingerprint:
+        return "different_load_model"
+    if not run.valid and not include_invalid:
+        return "invalid"
+    if run.verdict == "regression" and not include_regressions:
+        return "regression_verdict"
+    return None
+
+
+def select_baseline(
+    runs: Sequence[StoredRun],
+    *,
+    fingerprint: str | None,
+    include_regressions: bool = False,
+    include_invalid: bool = False,
+) -> BaselineSelection:
+    """The runs a candidate with load-model `fingerprint` may be compared with (see module doc)."""
+    comparable: list[StoredRun] = []
+    excluded: list[Exclusion] = []
+    for run in sorted(runs, key=_chronological):
+        reason = _exclusion_reason(run, fingerprint, include_regressions, include_invalid)
+        if reason is None:
+            comparable.append(run)
+        else:
+            excluded.append(Exclusion(run.run_id, reason))
+    known = {run.fingerprint for run in runs if run.fingerprint is not None}
+    changed = fingerprint is not None and bool(known) and fingerprint not in known
+    return BaselineSelection(tuple(comparable), tuple(excluded), fingerprint, changed)
+
+
+def history_frame(runs: Sequence[StoredRun]) -> pd.DataFrame:
+    """One row per run (index `run_id`, oldest first), float columns.
+
+    `<metric key>|<stat>` for every metric value any run has (NaN where a run lacks it), then
+    `CONTEXT_COLUMNS` (always present), then `res|<field>` for each of `RESOURCE_FIELDS` that at
+    least one run has.
+    """
+    import pandas as pd  # deferred: importing pandas costs the gate ~0.4 s of start-up it does not need
+
+    ordered = sorted(runs, key=_chronological)
+    size = len(ordered)
+    metric_columns: dict[str, npt.NDArray[np.float64]] = {}
+    for row, run in enumerate(ordered):
+        for key, series in run.record.metrics.items():
+            for stat, value in series.values.items():
+                _column(metric_columns, f"{key}|{stat}", size)[row] = value
+    columns = {name: metric_columns[name] for name in sorted(metric_columns)}
+    for name, read in CONTEXT_COLUMNS.items():
+        columns[name] = _floats(read(run) for run in ordered)
+    for field in RESOURCE_FIELDS:
+        values = [getattr(run.record.resources, field) if run.record.resources else None for run in ordered]
+        if any(value is not None for value in values):
+            columns[f"res|{field}"] = _floats(values)
+    index = pd.Index([run.run_id for run in ordered], dtype=object, name="run_id")
+    return pd.DataFrame(columns, index=index)
+
+
+def _column(columns: dict[str, npt.NDArray[np.float64]], name: str, size: int) -> npt.NDArray[np.float64]:
+    array = columns.get(name)
+    if array is None:
+        array = columns[name] = np.full(size, np.nan)
+    return array
+
+
+def _floats(values: Iterable[float | None]) -> npt.NDArray[np.float64]:
+    return np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
