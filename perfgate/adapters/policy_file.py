@@ -71,6 +71,7 @@ acknowledgements:
 history:
   min_runs: 5        # comparable runs needed before the gate judges statistically
   keep_runs: 300     # newest runs per scenario kept by `prune`
+  compact_after: 100 # runs older than the newest 100 lose raw detail (stages, samples)
 
 healing:
   mode: off          # off | commit | pr
