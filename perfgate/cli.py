@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from perfgate import __version__
 from perfgate.errors import PerfgateError, UsageError
@@ -57,7 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of perfgate's files and outputs")
     schemas.add_argument("--out", type=Path, metavar="DIR", help="directory to write (default: print an index)")
+    for module in _command_modules():
+        COMMANDS.update(module.add_parsers(sub))
     return parser
+
+
+def _command_modules() -> list[Any]:
+    from perfgate import cli_history
+
+    return [cli_history]
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:
@@ -123,7 +131,7 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "record": cmd_record, "schemas": cmd_schemas}
+COMMANDS: dict[str, Any] = {"analyze": cmd_analyze, "record": cmd_record, "schemas": cmd_schemas}
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
