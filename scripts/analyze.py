@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from perfgate.cli import main  # noqa: E402
+from perfgate.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["analyze", *sys.argv[1:]]))

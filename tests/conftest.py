@@ -32,9 +32,6 @@ from typing import IO
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# target_app is not an installed package (only perfgate is); make it importable from tests.
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 GUNICORN_CONF = REPO_ROOT / "target_app" / "gunicorn.conf.py"
 _START_TIMEOUT_S = 20.0
 _STOP_GRACE_S = 10.0
