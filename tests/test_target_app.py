@@ -546,8 +546,10 @@ def test_keep_alive_has_no_nagle_stall(notes_server: NotesServer) -> None:
     note_id = json.loads(conn.getresponse().read())["id"]
     conn.close()
     samples = sorted(keep_alive_latencies_ms(notes_server, f"/notes/{note_id}", 200))
+    # With Nagle on, *every* response waits for the delayed ACK (~40 ms), so the median
+    # tells the two configurations apart even on a busy shared runner, where a p99 would flake.
     p99 = samples[int(0.99 * (len(samples) - 1))]
-    assert p99 < 20, f"p50 {statistics.median(samples):.1f} ms, p99 {p99:.1f} ms"
+    assert statistics.median(samples) < 25, f"p50 {statistics.median(samples):.1f} ms, p99 {p99:.1f} ms"
 
 
 @pytest.mark.parametrize("notes_server", [{"NOTES_FAULT_ERROR_RATE": "get_note=1"}], indirect=True)
