@@ -129,7 +129,11 @@ class LoadFingerprint(Strict):
     rate: float | None = None
     time_unit: str | None = None
     duration: str | None = None
-    script: str | None = Field(default=None, description="script identity, e.g. sha256 of the script")
+    iterations: int | None = None
+    script: str | None = Field(default=None, description="script identity: sha256 of its text, 16 hex digits")
+    extra: str | None = Field(
+        default=None, description="digest of load-model settings without a field here (other scenarios, startTime)"
+    )
 
     def digest(self) -> str:
         import hashlib
