@@ -21,12 +21,20 @@ FORMATS = ("text", "markdown", "json")
 
 
 def _add_analyze_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--baselines", type=Path, metavar="DIR", help="history root (baselines/) or one scenario's dir")
-    parser.add_argument("--scenario", metavar="NAME", help="history key (default: from the run, else the only one)")
-    parser.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml); default: built-in")
+    parser.add_argument(
+        "--baselines", type=Path, metavar="DIR", help="history root (baselines/) or one scenario's dir"
+    )
+    parser.add_argument(
+        "--scenario", metavar="NAME", help="history key (default: from the run, else the only one)"
+    )
+    parser.add_argument(
+        "--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml); default: built-in"
+    )
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--output", type=Path, metavar="FILE", help="also write the report to FILE")
-    parser.add_argument("--record", action="store_true", help="append this run to the history after analysing")
+    parser.add_argument(
+        "--record", action="store_true", help="append this run to the history after analysing"
+    )
     parser.add_argument("--run-id", metavar="ID", help="run id to record under (default: timestamp + suffix)")
 
 
@@ -49,23 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("result", type=Path, metavar="RESULT", help="k6 result file or run directory")
     _add_analyze_args(analyze)
 
-    record = sub.add_parser("record", help="append one run to the history", description="Store RESULT as a run.")
+    record = sub.add_parser(
+        "record", help="append one run to the history", description="Store RESULT as a run."
+    )
     record.add_argument("result", type=Path, metavar="RESULT", help="k6 result file or run directory")
     record.add_argument("--baselines", type=Path, metavar="DIR", required=True, help="history root")
-    record.add_argument("--scenario", metavar="NAME", help="history key (default: from the run, else 'default')")
+    record.add_argument(
+        "--scenario", metavar="NAME", help="history key (default: from the run, else 'default')"
+    )
     record.add_argument("--run-id", metavar="ID", help="run id (default: timestamp + random suffix)")
 
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of perfgate's files and outputs")
-    schemas.add_argument("--out", type=Path, metavar="DIR", help="directory to write (default: print an index)")
+    schemas.add_argument(
+        "--out", type=Path, metavar="DIR", help="directory to write (default: print an index)"
+    )
     for module in _command_modules():
         COMMANDS.update(module.add_parsers(sub))
     return parser
 
 
 def _command_modules() -> list[Any]:
-    from perfgate import cli_history
+    from perfgate import cli_history, cli_run
 
-    return [cli_history]
+    return [cli_run, cli_history]
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:

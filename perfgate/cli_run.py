@@ -1,0 +1,169 @@
+"""`perfgate run` (k6 with a profile, then analyse) and `perfgate demo` (the whole job on defaults)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from perfgate.errors import UsageError
+from perfgate.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_PROFILE = REPO_ROOT / "loadtests" / "profiles" / "smoke.yaml"
+DEMO_BASELINES = REPO_ROOT / "baselines"
+_FAULT_RE = re.compile(r"^[a-z_]+=[0-9]+(\.[0-9]+)?$")
+
+
+def _fault_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fault-latency",
+        action="append",
+        default=[],
+        metavar="ENDPOINT=MS",
+        help="with --start-notes-api: extra latency on one endpoint, e.g. search_notes=25 (repeatable)",
+    )
+    parser.add_argument(
+        "--fault-errors",
+        action="append",
+        default=[],
+        metavar="ENDPOINT=RATE",
+        help="with --start-notes-api: fraction of 500s on one endpoint, e.g. update_note=0.03 (repeatable)",
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baselines", type=Path, metavar="DIR", help="history root to compare with")
+    parser.add_argument("--scenario", metavar="NAME", help="history key (default: <script>-<profile>)")
+    parser.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
+    parser.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+    )
+    parser.add_argument("--record", action="store_true", help="append the run to the history afterwards")
+    parser.add_argument(
+        "--runs-dir", type=Path, default=Path(".perfgate/runs"), metavar="DIR", help="where run dirs go"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, metavar="S", help="stop k6 after S seconds (900)"
+    )
+    _fault_args(parser)
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+    run = sub.add_parser(
+        "run",
+        help="run k6 with a profile, then analyse the run",
+        description="Run the real k6 with a profile (k6 options as YAML/JSON) against a target, write a run "
+        "directory (summary, raw points, run-meta.json, resources) and analyse it.",
+    )
+    run.add_argument(
+        "--profile",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="profile, e.g. loadtests/profiles/load.yaml",
+    )
+    run.add_argument(
+        "--script", type=Path, default=REPO_ROOT / "loadtests" / "notes.js", metavar="FILE", help="k6 script"
+    )
+    target = run.add_mutually_exclusive_group(required=True)
+    target.add_argument("--base-url", metavar="URL", help="target already running at URL")
+    target.add_argument(
+        "--start-notes-api", action="store_true", help="start target_app on 127.0.0.1 for the run"
+    )
+    run.add_argument(
+        "--raw", choices=("ndjson.gz", "ndjson", "csv", "none"), default="ndjson.gz", help="raw output"
+    )
+    _common(run)
+    demo = sub.add_parser(
+        "demo",
+        help="notes API + real k6 smoke run + analysis against baselines/ + report",
+        description="The whole job on embedded defaults: start the notes API, run the smoke profile, analyse "
+        "against baselines/, print the verdict and write the report.",
+    )
+    demo.add_argument(
+        "--profile", type=Path, default=DEMO_PROFILE, metavar="FILE", help="profile (default: smoke)"
+    )
+    _common(demo)
+    demo.set_defaults(baselines=None)
+    return {"run": cmd_run, "demo": cmd_demo}
+
+
+def _faults(args: argparse.Namespace) -> dict[str, str]:
+    faults = {}
+    for option, values, env in (
+        ("--fault-latency", args.fault_latency, "NOTES_FAULT_LATENCY_MS"),
+        ("--fault-errors", args.fault_errors, "NOTES_FAULT_ERROR_RATE"),
+    ):
+        for value in values:
+            if not _FAULT_RE.match(value):
+                raise UsageError(f"{option}: expected ENDPOINT=NUMBER, got {value!r}")
+        if values:
+            faults[env] = ",".join(values)
+    return faults
+
+
+def _say(message: str) -> None:
+    print(f"perfgate: {message}", file=sys.stderr, flush=True)
+
+
+def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO, *, start_api: bool) -> int:
+    from perfgate import pipeline, pipeline_run
+    from perfgate.core.render import render_json, render_markdown, render_text
+
+    now = datetime.now(UTC)
+    faults = _faults(args)
+    if faults and not start_api:
+        raise UsageError("--fault-latency/--fault-errors need --start-notes-api")
+    request = pipeline_run.RunRequest(
+        profile=args.profile,
+        run_dir=pipeline_run.default_run_dir(args.runs_dir, args.profile, now),
+        script=getattr(args, "script", pipeline_run.NOTES_SCRIPT),
+        base_url=None if start_api else args.base_url,
+        start_notes_api=start_api,
+        faults=faults,
+        k6=settings.k6,
+        timeout_s=args.timeout,
+        raw_output=getattr(args, "raw", "ndjson.gz"),
+        progress=sys.stderr.isatty(),
+        scenario=args.scenario,
+    )
+    meta = pipeline_run.run_profile(request, _say)
+    _say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s; analysing")
+    options = pipeline.AnalyzeOptions(
+        result=request.run_dir,
+        baselines=args.baselines or settings.baselines,
+        scenario=args.scenario,
+        policy=args.policy or settings.policy,
+    )
+    verdict, loaded, where = pipeline.analyze(options, today=now.date())
+    (request.run_dir / "report.md").write_text(render_markdown(verdict), encoding="utf-8")
+    (request.run_dir / "verdict.json").write_text(render_json(verdict), encoding="utf-8")
+    if args.format == "json":
+        stdout.write(render_json(verdict))
+    elif args.format == "markdown":
+        stdout.write(render_markdown(verdict))
+    else:
+        stdout.write(render_text(verdict, color=stdout.isatty() and not settings.no_color))
+    if args.record:
+        if where is None:
+            raise UsageError("--record needs --baselines DIR")
+        stored = pipeline.record(loaded, where, now=now, run_id=None, verdict=verdict)
+        _say(f"recorded run {stored.run_id} in {where.root / where.scenario}")
+    _say(f"report: {request.run_dir / 'report.md'} (JSON: verdict.json beside it)")
+    return verdict.exit_code
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    return _run_and_report(args, settings, stdout, start_api=args.start_notes_api)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    if args.baselines is None:
+        args.baselines = DEMO_BASELINES
+    return _run_and_report(args, settings, stdout, start_api=True)
