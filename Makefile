@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test pytest lint typecheck schemas golden bench clean
+.PHONY: help install demo test pytest lint typecheck schemas golden bench baselines clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -51,3 +51,13 @@ bench: $(STAMP)  ## print the benchmark figures (ingest, analyze speed, detectio
 
 clean:  ## remove the virtualenv, caches and demo output
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .perfgate
+
+RUNS ?= 12
+baselines: $(STAMP)  ## record RUNS (12) real smoke runs into baselines/notes-smoke (see baselines/README.md)
+	rm -rf .perfgate/baseline-runs
+	for i in $$(seq $(RUNS)); do \
+	  $(BIN)/perfgate run --start-notes-api --profile loadtests/profiles/smoke.yaml \
+	    --runs-dir .perfgate/baseline-runs/$$i --format json > /dev/null || exit $$?; \
+	  $(BIN)/perfgate record .perfgate/baseline-runs/$$i/* --baselines baselines || exit $$?; \
+	done
+	$(BIN)/perfgate history list --baselines baselines --scenario notes-smoke

@@ -1,0 +1,179 @@
+"""The CLI contract (DESIGN.md): commands, JSON verdicts and exit codes, called through main()."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from factories import make_run_record
+from perfgate.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "k6"
+SUMMARY = FIXTURES / "basic.summary-export.json"
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), stdout=out)
+    return code, out.getvalue()
+
+
+def test_analyze_without_history_reports_no_baseline_and_key_numbers() -> None:
+    code, out = run_cli("analyze", str(SUMMARY), "--format", "json")
+    assert code == 0
+    verdict = json.loads(out)
+    assert verdict["verdict"] == "no_baseline"
+    assert verdict["findings"] == []
+    overall = verdict["summary"][-1]
+    assert overall["endpoint"] == "(all)"
+    assert overall["requests"] == 305
+    assert overall["error_rate"] == pytest.approx(15 / 305)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_analyze_other_formats_lead_with_the_verdict(fmt: str) -> None:
+    code, out = run_cli("analyze", str(SUMMARY), "--format", fmt)
+    assert code == 0
+    assert "NO BASELINE" in out.splitlines()[0]
+
+
+def test_empty_baselines_dir_is_no_baseline(tmp_path: Path) -> None:
+    code, out = run_cli("analyze", str(SUMMARY), "--baselines", str(tmp_path), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["verdict"] == "no_baseline"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('{"metrics": {"http_reqs": ', "JSON"),
+        ('{"hello": "world"}', "not a k6 result"),
+        ("", "empty"),
+    ],
+)
+def test_bad_input_exits_3_with_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, problem: str
+) -> None:
+    bad = tmp_path / "bad-result.json"
+    bad.write_text(content)
+    code, out = run_cli("analyze", str(bad), "--baselines", str(tmp_path / "hist"))
+    assert code == 3
+    assert out == ""
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "bad-result.json" in err
+    assert problem.lower() in err.lower()
+    assert not (tmp_path / "hist").exists(), "nothing is written on bad input"
+
+
+def test_missing_result_file_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run_cli("analyze", str(tmp_path / "nope.json"))
+    assert code == 3
+    assert "nope.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [[], ["analyze"], ["analyze", "x", "--format", "yaml"], ["no-such-command"]])
+def test_usage_errors_exit_2(argv: list[str]) -> None:
+    assert run_cli(*argv)[0] == 2
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("--help")[0] == 0
+    assert run_cli("--version")[0] == 0
+    assert "perfgate" in capsys.readouterr().out
+
+
+def test_record_then_history_list_and_show(tmp_path: Path) -> None:
+    code, out = run_cli("record", str(SUMMARY), "--baselines", str(tmp_path), "--run-id", "first-run")
+    assert code == 0
+    assert "first-run" in out
+    stored = tmp_path / "default" / "runs" / "first-run.json"
+    assert json.loads(stored.read_text())["run_id"] == "first-run"
+    code, out = run_cli("history", "list", "--baselines", str(tmp_path))
+    assert code == 0 and "first-run" in out and "1 runs" in out
+    code, out = run_cli("history", "show", "--baselines", str(tmp_path), "first-run")
+    assert code == 0 and json.loads(out)["record"]["source_format"] == "summary-export"
+
+
+def test_record_refuses_a_duplicate_run_id(tmp_path: Path) -> None:
+    assert run_cli("record", str(SUMMARY), "--baselines", str(tmp_path), "--run-id", "r1")[0] == 0
+    before = (tmp_path / "default" / "runs" / "r1.json").read_bytes()
+    assert run_cli("record", str(SUMMARY), "--baselines", str(tmp_path), "--run-id", "r1")[0] == 2
+    assert (tmp_path / "default" / "runs" / "r1.json").read_bytes() == before
+
+
+def test_unsafe_run_id_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    code, _ = run_cli("record", str(SUMMARY), "--baselines", str(tmp_path), "--run-id", "../escape")
+    assert code in (2, 3)
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_analyze_with_history_gives_a_verdict_and_record_appends(tmp_path: Path) -> None:
+    for i in range(6):
+        run_cli("record", str(SUMMARY), "--baselines", str(tmp_path), "--run-id", f"base-{i}")
+    code, out = run_cli("analyze", str(SUMMARY), "--baselines", str(tmp_path), "--format", "json", "--record")
+    verdict = json.loads(out)
+    assert verdict["verdict"] in {"pass", "noise"}, verdict["reason"]
+    assert code == 0
+    assert verdict["history_runs"] == 6
+    assert len(list((tmp_path / "default" / "runs").glob("*.json"))) == 7
+
+
+def test_history_prune_dry_run_touches_nothing(tmp_path: Path) -> None:
+    for i in range(12):
+        run_cli("record", str(SUMMARY), "--baselines", str(tmp_path), "--run-id", f"r{i:02d}")
+    code, out = run_cli("history", "prune", "--baselines", str(tmp_path), "--keep", "10", "--dry-run")
+    assert code == 0 and "would delete 2" in out
+    assert len(list(tmp_path.rglob("*.json"))) == 12
+    assert run_cli("history", "prune", "--baselines", str(tmp_path), "--keep", "10")[0] == 0
+    assert len(list(tmp_path.rglob("*.json"))) == 10
+
+
+def test_a_run_without_requests_is_bad_input_not_a_verdict(tmp_path: Path) -> None:
+    record = make_run_record(http_reqs=0)
+    path = tmp_path / "empty-run.json"
+    # a handleSummary-shaped file with zero requests
+    payload = {
+        "metrics": {
+            "http_reqs": {"type": "counter", "contains": "default", "values": {"count": 0, "rate": 0}},
+            "iterations": {"type": "counter", "contains": "default", "values": {"count": 0, "rate": 0}},
+        },
+        "root_group": {"name": "", "path": "", "id": "x", "groups": [], "checks": []},
+        "options": {"summaryTrendStats": ["avg"], "summaryTimeUnit": "", "noColor": True},
+        "state": {"isStdOutTTY": False, "isStdErrTTY": False, "testRunDurationMs": 1000.0},
+    }
+    path.write_text(json.dumps(payload))
+    assert record.context.http_reqs == 0
+    code, _ = run_cli("analyze", str(path))
+    assert code == 3
+
+
+def test_schemas_are_exported_and_up_to_date(tmp_path: Path) -> None:
+    code, _ = run_cli("schemas", "--out", str(tmp_path))
+    assert code == 0
+    shipped = REPO / "perfgate" / "schemas"
+    for path in sorted(tmp_path.glob("*.schema.json")):
+        assert (shipped / path.name).read_text() == path.read_text(), (
+            f"run `make schemas`: {path.name} is stale"
+        )
+    assert len(list(tmp_path.glob("*.schema.json"))) >= 5
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [sys.executable, "scripts/analyze.py", str(SUMMARY), "--format", "json"],
+        [sys.executable, "-m", "perfgate", "analyze", str(SUMMARY), "--format", "json"],
+    ],
+    ids=["scripts/analyze.py", "python -m perfgate"],
+)
+def test_entry_points_from_a_checkout(argv: list[str]) -> None:
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["verdict"] == "no_baseline"
