@@ -28,7 +28,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         if name == "show":
             parser.add_argument("run_id", metavar="RUN_ID")
     prune = actions.add_parser(
-        "prune", help="delete the oldest runs beyond --keep, compact older ones", description="Bound the history."
+        "prune",
+        help="delete the oldest runs beyond --keep, compact older ones",
+        description="Bound the history.",
     )
     prune.add_argument("--baselines", type=Path, metavar="DIR", help="history root (default: baselines)")
     prune.add_argument("--scenario", metavar="NAME", help="scenario (default: every scenario)")
@@ -81,7 +83,9 @@ def cmd_history(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
         keep = args.keep if args.keep is not None else policy.history.keep_runs
         compact = args.compact_after if args.compact_after is not None else policy.history.compact_after
         for scenario in [args.scenario] if args.scenario else store.scenarios():
-            report = store.prune(scenario, keep=keep, compact_after=compact, dry_run=args.dry_run, rules=policy.rules)
+            report = store.prune(
+                scenario, keep=keep, compact_after=compact, dry_run=args.dry_run, rules=policy.rules
+            )
             verb = "would delete" if args.dry_run else "deleted"
             stdout.write(
                 f"{scenario}: {verb} {len(report.deleted)}, compacted {len(report.compacted)}, kept {report.kept}; "

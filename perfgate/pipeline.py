@@ -71,17 +71,25 @@ def _verdict_without_history(loaded: LoadedRun, scenario: str, source: str, reas
     )
 
 
-def compare(loaded: LoadedRun, runs: list[StoredRun], policy: Policy, *, scenario: str, source: str, today: date) -> Verdict:
+def compare(
+    loaded: LoadedRun, runs: list[StoredRun], policy: Policy, *, scenario: str, source: str, today: date
+) -> Verdict:
     candidate = loaded.record
     digest = candidate.fingerprint.digest() if candidate.fingerprint else None
     selection = select_baseline(runs, fingerprint=digest)
     if selection.load_model_changed:
         return _verdict_without_history(
-            loaded, scenario, source, "The load model changed (executor, stages or VUs): this run starts a new baseline."
+            loaded,
+            scenario,
+            source,
+            "The load model changed (executor, stages or VUs): this run starts a new baseline.",
         )
     if not selection.runs:
         return _verdict_without_history(
-            loaded, scenario, source, f"No history yet for scenario '{scenario}': record runs to build a baseline."
+            loaded,
+            scenario,
+            source,
+            f"No history yet for scenario '{scenario}': record runs to build a baseline.",
         )
     detection = detect_regressions(candidate, [run.record for run in selection.runs], policy, today=today)
     return Verdict(

@@ -12,7 +12,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PERFGATE_", env_ignore_empty=True, extra="ignore")
 
     k6: Path | None = Field(default=None, description="path of the k6 binary (default: PATH, then the venv)")
-    baselines: Path | None = Field(default=None, description="history directory used when --baselines is absent")
+    baselines: Path | None = Field(
+        default=None, description="history directory used when --baselines is absent"
+    )
     policy: Path | None = Field(default=None, description="policy file used when --policy is absent")
     no_color: bool = Field(
         default=False,

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from factories import make_run_record
+
 from perfgate.cli import main
 
 REPO = Path(__file__).resolve().parent.parent

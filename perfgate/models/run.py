@@ -132,7 +132,8 @@ class LoadFingerprint(Strict):
     iterations: int | None = None
     script: str | None = Field(default=None, description="script identity: sha256 of its text, 16 hex digits")
     extra: str | None = Field(
-        default=None, description="digest of load-model settings without a field here (other scenarios, startTime)"
+        default=None,
+        description="digest of load-model settings without a field here (other scenarios, startTime)",
     )
 
     def digest(self) -> str:
