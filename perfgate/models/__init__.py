@@ -1,5 +1,13 @@
 """pydantic models for every input and output of perfgate."""
 
+from perfgate.models.heal import (
+    HealPlan,
+    PublishOperation,
+    PublishResult,
+    StageChange,
+    ThresholdChange,
+    ThresholdEvidence,
+)
 from perfgate.models.history import HISTORY_SCHEMA_VERSION, StoredRun
 from perfgate.models.policy import (
     Acknowledgement,
@@ -43,6 +51,7 @@ __all__ = [
     "Classification",
     "Direction",
     "Finding",
+    "HealPlan",
     "HealingPolicy",
     "HistoryPolicy",
     "LoadFingerprint",
@@ -51,6 +60,8 @@ __all__ = [
     "MetricSeries",
     "MetricType",
     "Policy",
+    "PublishOperation",
+    "PublishResult",
     "ResourceSample",
     "ResourceUsage",
     "RunContext",
@@ -59,8 +70,11 @@ __all__ = [
     "RunSummaryRow",
     "SourceFormat",
     "Stage",
+    "StageChange",
     "StageStats",
     "StoredRun",
+    "ThresholdChange",
+    "ThresholdEvidence",
     "ThresholdResult",
     "Verdict",
     "VerdictKind",

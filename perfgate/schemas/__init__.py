@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from perfgate.models import Policy, RunMeta, RunRecord, StoredRun, Verdict
+from perfgate.models import HealPlan, Policy, RunMeta, RunRecord, StoredRun, Verdict
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "run-record": RunRecord,
@@ -19,6 +19,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "stored-run": StoredRun,
     "verdict": Verdict,
     "policy": Policy,
+    "heal-plan": HealPlan,
 }
 
 HERE = Path(__file__).resolve().parent
