@@ -58,6 +58,9 @@ class ThresholdResult(Strict):
 
     expression: str
     crossed: bool | None = None
+    judged_by: Literal["k6", "perfgate"] | None = Field(
+        default=None, description="who decided `crossed`: k6 (summary files) or perfgate (from raw points)"
+    )
 
 
 class MetricSeries(Strict):

@@ -1,0 +1,157 @@
+"""Streaming accumulators for raw k6 points, and k6's own percentile rule.
+
+One accumulator per *signature* (the set of metric keys a point feeds, see `routing`),
+not per key: a point is stored once, and the keys are assembled from signatures at the
+end. Values arrive through `sink(value)`, which for most kinds is just `array.append`
+(C speed); `flush()` folds the buffer into running partials once per block of lines,
+so memory stays flat. Trends whose raw values are kept never fold their buffer: exact
+percentiles need every value (8 bytes each in an `array('d')`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from perfgate.models.run import MetricType
+
+Sink = Callable[[float], None]
+FloatArray = npt.NDArray[np.float64]
+
+
+def k6_percentile(sorted_values: Sequence[float] | FloatArray, p: float) -> float:
+    """k6's `p(N)`: linear interpolation at rank `N/100·(n−1)` of the sorted values.
+
+    Mirrors k6's TrendSink.P: `i = (p/100)·(n−1)`, `v[⌊i⌋] + (v[⌈i⌉] − v[⌊i⌋])·(i − ⌊i⌋)`,
+    0 for no values. The arithmetic order is kept so results match k6 bit for bit.
+    """
+    n = len(sorted_values)
+    if n == 0:
+        return 0.0
+    if n == 1:
+        return float(sorted_values[0])
+    rank = (p / 100.0) * (n - 1.0)
+    low = math.floor(rank)
+    below = float(sorted_values[low])
+    above = float(sorted_values[math.ceil(rank)])
+    return below + (above - below) * (rank - low)
+
+
+class Accumulator:
+    """The points of one signature of one metric."""
+
+    def __init__(self, kind: MetricType | None, keep_values: bool) -> None:
+        self.kind = kind
+        self.keep_values = keep_values
+        self.buffer = array("d")
+        self.count = 0
+        self.total = 0.0
+        self.nonzero = 0
+        self.low = math.inf
+        self.high = -math.inf
+        self.sink: Sink = self.buffer.append
+
+    def flush(self) -> None:
+        buffer = self.buffer
+        if self.keep_values or not buffer:
+            return
+        self.count += len(buffer)
+        self.total = sum(buffer, self.total)
+        if self.kind == "rate":
+            self.nonzero += len(buffer) - buffer.count(0.0)
+        elif self.kind != "counter":
+            self.low = min(self.low, min(buffer))
+            self.high = max(self.high, max(buffer))
+        del buffer[:]
+
+    def values(self) -> FloatArray:
+        return np.frombuffer(self.buffer, dtype=np.float64)
+
+
+class GaugeAccumulator(Accumulator):
+    """Gauges keep last/min/max; `order` ranks the last value across signatures."""
+
+    def __init__(self, order: itertools.count[int]) -> None:
+        super().__init__("gauge", keep_values=False)
+        self._order = order
+        self.last = 0.0
+        self.last_seen = -1
+        self.sink = self.add
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.last = value
+        self.last_seen = next(self._order)
+        self.low = min(self.low, value)
+        self.high = max(self.high, value)
+
+    def flush(self) -> None:
+        return None
+
+
+def summarize(
+    kind: MetricType | None, parts: Sequence[Accumulator], trend_stats: Iterable[str]
+) -> dict[str, float]:
+    """Merge the accumulators of one key into k6-named stats (`MetricSeries.values`)."""
+    if kind == "counter":
+        return {"count": sum(part.total for part in parts)}
+    if kind == "rate":
+        total = sum(part.count for part in parts)
+        passes = sum(part.nonzero for part in parts)
+        return {
+            "rate": passes / total if total else 0.0,
+            "passes": float(passes),
+            "fails": float(total - passes),
+        }
+    if kind == "gauge":
+        gauges = [part for part in parts if isinstance(part, GaugeAccumulator) and part.count]
+        if not gauges:
+            return {}
+        latest = max(gauges, key=lambda part: part.last_seen)
+        return {
+            "value": latest.last,
+            "min": min(part.low for part in gauges),
+            "max": max(part.high for part in gauges),
+        }
+    if parts and all(part.keep_values for part in parts):
+        return trend_from_values(np.sort(np.concatenate([part.values() for part in parts])), trend_stats)
+    return _trend_from_partials(parts)
+
+
+def trend_from_values(ordered: FloatArray, trend_stats: Iterable[str]) -> dict[str, float]:
+    """Trend stats from sorted values: any of avg, min, med, max, count, p(N)."""
+    count = len(ordered)
+    if count == 0:
+        return {"count": 0.0}
+    out: dict[str, float] = {}
+    for stat in trend_stats:
+        if stat == "count":
+            out[stat] = float(count)
+        elif stat == "avg":
+            out[stat] = float(np.sum(ordered)) / count
+        elif stat == "min":
+            out[stat] = float(ordered[0])
+        elif stat == "max":
+            out[stat] = float(ordered[-1])
+        elif stat == "med":
+            out[stat] = k6_percentile(ordered, 50.0)
+        elif stat.startswith("p(") and stat.endswith(")"):
+            out[stat] = k6_percentile(ordered, float(stat[2:-1]))
+    return out
+
+
+def _trend_from_partials(parts: Sequence[Accumulator]) -> dict[str, float]:
+    count = sum(part.count for part in parts)
+    if count == 0:
+        return {"count": 0.0}
+    return {
+        "avg": sum(part.total for part in parts) / count,
+        "min": min(part.low for part in parts),
+        "max": max(part.high for part in parts),
+        "count": float(count),
+    }
