@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,6 +164,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     except KeyboardInterrupt:
         print("perfgate: interrupted", file=sys.stderr)
         return 130
+    except Exception:  # a bug: show it in full, but never let it look like a verdict
+        traceback.print_exc()
+        print("perfgate: internal error (exit 70); this is a bug in perfgate, not a regression", file=sys.stderr)
+        return 70
 
 
 def main_entry() -> None:
