@@ -177,3 +177,21 @@ def test_entry_points_from_a_checkout(argv: list[str]) -> None:
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["verdict"] == "no_baseline"
+
+
+def test_a_bug_exits_70_and_is_never_a_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    from perfgate import cli
+
+    def broken(*_: object) -> int:
+        raise RuntimeError("boom")
+
+    cli.build_parser()  # fills the registry
+    saved = cli.COMMANDS["schemas"]
+    cli.COMMANDS["schemas"] = broken
+    try:
+        code = cli.main(["schemas"], stdout=io.StringIO())
+    finally:
+        cli.COMMANDS["schemas"] = saved
+    assert code == 70
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom" in err and "internal error" in err
