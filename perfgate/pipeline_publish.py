@@ -1,0 +1,230 @@
+"""Publish a heal: commit the rewritten files, push, and (PR mode) open or update one pull request.
+
+    publish(root, files, plan, "pr", settings, read_only=is_fork)
+
+Publishing is an optional side effect: a read-only run (fork PR, no write access), a missing token
+or repository (PR mode), a refused plan or a HEAD made by perfgate itself returns
+`operation="skipped"` with a notice instead of raising. Commit mode pushes with the checkout's
+git credentials and needs no token. git and GitHub failures raise `ExternalError` (exit 4).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from perfgate.adapters.git_repo import HEAL_TRAILER, GitRepo, heal_branch
+from perfgate.adapters.github import GitHubClient, make_github_client
+from perfgate.core.render.markdown import escape_md
+from perfgate.errors import UsageError
+from perfgate.models import HealPlan, PublishResult, Stage, StageChange, ThresholdChange
+from perfgate.settings import Settings
+
+PublishMode = Literal["commit", "pr"]
+Recompute = Callable[[], HealPlan | None]
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def _code(text: str | None) -> str:
+    return "–" if text is None else escape_md(text)
+
+
+def _threshold_rows(changes: list[ThresholdChange]) -> list[str]:
+    lines = [
+        "| metric | old → new | change | history runs | median | spread | bound | anchor | ceiling | why |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for c in changes:
+        ev = c.evidence
+        cells = [
+            _code(c.metric),
+            f"{_code(c.old)} → {_code(c.new)}",
+            f"{c.direction} {_num(c.old_limit)} → {_num(c.new_limit)}",
+            str(ev.history_runs),
+            _num(ev.median),
+            _num(ev.spread),
+            f"{_num(ev.upper_bound)} × {ev.headroom:.3g}",
+            _num(ev.anchor),
+            _num(ev.ceiling),
+            escape_md(c.reason),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _stages(stages: list[Stage]) -> str:
+    return ", ".join(escape_md(f"{s.duration} to {s.target:g}") for s in stages) or "–"
+
+
+def _stage_section(change: StageChange) -> list[str]:
+    lines = [
+        f"#### {escape_md(change.kind)}: stage {change.stage} of {escape_md(change.scenario)}",
+        "",
+        escape_md(change.reason),
+        "",
+        f"Stages before: {_stages(change.old)}  ",
+        f"Stages after: {_stages(change.new)}",
+        "",
+    ]
+    if change.evidence:
+        lines += ["| stage | requests | failed | p95 | p99 | error rate |", "|--:|--:|--:|--:|--:|--:|"]
+        for s in change.evidence:
+            cells = [str(s.stage), str(s.requests), str(s.failed), _num(s.p95_ms), _num(s.p99_ms)]
+            lines.append("| " + " | ".join([*cells, f"{s.error_rate * 100:.2f} %"]) + " |")
+        lines.append("")
+    return lines
+
+
+def pr_marker(scenario: str) -> str:
+    return f"<!-- perfgate-heal:{heal_branch(scenario)} -->"
+
+
+def render_heal_markdown(plan: HealPlan) -> str:
+    """The PR body: what changes, and the evidence for every change. Free text is escaped."""
+    lines = [
+        pr_marker(plan.scenario),
+        f"## perfgate: healed load test for {escape_md(plan.scenario)}",
+        "",
+        f"Profile {escape_md(plan.profile)}; verdict of the run: {escape_md(plan.verdict or 'none')}.",
+        "Limits come from the history's robust upper bound times headroom, never above the ceiling.",
+        "",
+    ]
+    if plan.thresholds:
+        lines += ["### Thresholds", "", *_threshold_rows(plan.thresholds), ""]
+    if plan.stages:
+        lines += ["### Stages", ""]
+        for change in plan.stages:
+            lines += _stage_section(change)
+    lines += [f"> {escape_md(notice)}" for notice in plan.notices]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_commit_message(plan: HealPlan, *, skip_ci: bool) -> str:
+    subject = f"perfgate: heal {plan.scenario}" + (" [skip ci]" if skip_ci else "")
+    body = [f"- {c.metric}: {c.old or '(none)'} -> {c.new} ({c.direction})" for c in plan.thresholds]
+    body += [f"- stage {c.stage} of {c.scenario}: {c.kind}" for c in plan.stages]
+    return "\n".join([subject, "", *body, "", f"{HEAL_TRAILER}: {plan.scenario}"]) + "\n"
+
+
+def _skipped(notice: str, branch: str | None = None) -> PublishResult:
+    return PublishResult(operation="skipped", branch=branch, notice=notice)
+
+
+def _precheck(plan: HealPlan, read_only: bool, git: GitRepo) -> PublishResult | None:
+    if read_only:
+        return _skipped("read-only run (fork PR or no write access): the heal was not published")
+    if plan.refused is not None:
+        return _skipped(f"healing refused: {plan.refused}")
+    if not plan.changed:
+        return PublishResult(operation="unchanged", notice="nothing to heal")
+    if git.is_perfgate_commit("HEAD"):
+        return _skipped("HEAD is a perfgate commit: not healing again (loop guard)")
+    return None
+
+
+def _publish_commit(
+    git: GitRepo,
+    files: list[Path],
+    plan: HealPlan,
+    remote: str,
+    now: datetime | None,
+    recompute: Recompute | None,
+) -> PublishResult:
+    branch = git.current_branch()
+    if branch is None:
+        raise UsageError("commit mode needs a checked-out branch, but HEAD is detached")
+    sha = git.commit_files(files, render_commit_message(plan, skip_ci=True), branch=None, when=now)
+    if sha is None:
+        return PublishResult(operation="unchanged", branch=branch, notice="the files already hold the heal")
+
+    def again() -> str | None:
+        fresh = recompute() if recompute is not None else None
+        if fresh is None or not fresh.changed:
+            return None
+        return git.commit_files(files, render_commit_message(fresh, skip_ci=True), branch=None, when=now)
+
+    pushed = git.push(remote, branch, recompute=again if recompute is not None else None)
+    if pushed is None:
+        return PublishResult(
+            operation="unchanged", branch=branch, notice="after the remote moved, nothing to heal"
+        )
+    return PublishResult(operation="committed", branch=branch, commit=pushed)
+
+
+def _publish_pr(
+    git: GitRepo,
+    files: list[Path],
+    plan: HealPlan,
+    github: GitHubClient,
+    remote: str,
+    base: str,
+    now: datetime | None,
+) -> PublishResult:
+    branch = heal_branch(plan.scenario)
+    sha = git.commit_files(files, render_commit_message(plan, skip_ci=False), branch=branch, when=now)
+    if sha is None:
+        return PublishResult(operation="unchanged", branch=branch, notice="the base already holds the heal")
+    git.push(remote, branch, force_with_lease=True)
+    title = f"perfgate: heal the load test for {plan.scenario}"
+    result = github.upsert_pull_request(head=branch, base=base, title=title, body=render_heal_markdown(plan))
+    return result.model_copy(update={"commit": sha})
+
+
+@contextlib.contextmanager
+def _github_client(given: GitHubClient | None, settings: Settings) -> Iterator[GitHubClient | None]:
+    """The injected client as is, or one built from the settings and closed afterwards."""
+    if given is not None:
+        yield given
+        return
+    client = make_github_client(settings)
+    try:
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+
+
+def publish(
+    repo_root: Path,
+    files: list[Path],
+    plan: HealPlan,
+    mode: PublishMode,
+    settings: Settings,
+    *,
+    github: GitHubClient | None = None,
+    now: datetime | None = None,
+    read_only: bool = False,
+    git: GitRepo | None = None,
+    remote: str = "origin",
+    base: str | None = None,
+    recompute: Recompute | None = None,
+) -> PublishResult:
+    """Commit and push `files` for `plan`; in PR mode also open or update the PR.
+
+    `read_only`: the caller knows the run cannot write (fork PR, `pull_request` without write access).
+    `base`: the PR's base branch (default: the checked-out branch). `recompute` (commit mode): when a
+    push race leaves a conflicting rebase, the branch is reset to the remote and this re-heals the
+    files and returns the new plan (None: nothing to heal any more). `now`: the commit date.
+    """
+    repo = git if git is not None else GitRepo(repo_root)
+    early = _precheck(plan, read_only, repo)
+    if early is not None:
+        return early
+    if mode == "commit":
+        return _publish_commit(repo, files, plan, remote, now, recompute)
+    heal_branch(plan.scenario)  # refuse a bad scenario before anything else
+    with _github_client(github, settings) as client:
+        if client is None:
+            return _skipped(
+                "no GitHub token or repository (PERFGATE_GITHUB_TOKEN / GITHUB_REPOSITORY): PR not opened"
+            )
+        target = base or repo.current_branch()
+        if target is None:
+            raise UsageError("PR mode needs a base branch: pass base= or check out a branch")
+        return _publish_pr(repo, files, plan, client, remote, target, now)
