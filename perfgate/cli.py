@@ -37,6 +37,12 @@ def _add_analyze_args(parser: argparse.ArgumentParser) -> None:
         "--record", action="store_true", help="append this run to the history after analysing"
     )
     parser.add_argument("--run-id", metavar="ID", help="run id to record under (default: timestamp + suffix)")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="add a plain-words explanation (a model's with PERFGATE_LLM_API_KEY/OPENAI_API_KEY, "
+        "else perfgate's own); never changes the verdict or the exit code",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,9 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Any]:
-    from perfgate import cli_history, cli_run
+    from perfgate import cli_explain, cli_history, cli_run
 
-    return [cli_run, cli_history]
+    return [cli_run, cli_history, cli_explain]
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:
@@ -106,12 +112,18 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     )
     now = datetime.now(UTC)
     verdict, loaded, where = pipeline.analyze(options, today=now.date())
-    if args.format == "json":
+    color = _use_color(stdout, settings) and args.output is None
+    if args.explain:
+        from perfgate import cli_explain, pipeline_explain
+
+        explanation = pipeline_explain.explain_loaded(verdict, loaded, options.policy, settings)
+        text = cli_explain.render_with_explanation(verdict, explanation, args.format, color=color)
+    elif args.format == "json":
         text = render_json(verdict)
     elif args.format == "markdown":
         text = render_markdown(verdict)
     else:
-        text = render_text(verdict, color=_use_color(stdout, settings) and args.output is None)
+        text = render_text(verdict, color=color)
     if args.record:
         if where is None:
             raise UsageError("--record needs --baselines DIR")
