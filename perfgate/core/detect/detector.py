@@ -1,0 +1,75 @@
+"""`detect_regressions`: one candidate run against its comparable history → `Detection`.
+
+candidate + history + policy
+  ├─ gated_targets            (metric, stat) pairs the policy gates and the candidate has
+  ├─ basic_evidence           robust prediction interval (+ exact count test, drift guard)
+  ├─ add_environment          shared factor across endpoints: environment or code?
+  ├─ add_model_evidence       context regressor (conformal) + Isolation Forest (optional)
+  ├─ classify                 → Finding per target
+  └─ acknowledgements, gating → verdict + one-sentence reason
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from perfgate.core.detect.drift import relative_drift
+from perfgate.core.detect.evidence import Settings
+from perfgate.core.detect.extract import gated_targets
+from perfgate.core.detect.gather import add_environment, basic_evidence
+from perfgate.core.detect.judge import classify
+from perfgate.core.detect.models import add_model_evidence
+from perfgate.core.detect.results import Detection
+from perfgate.core.detect.verdict import apply_acknowledgements, decide_verdict, ungated
+from perfgate.models import Policy, RunRecord
+
+
+def detect_regressions(
+    candidate: RunRecord,
+    history: Sequence[RunRecord],
+    policy: Policy,
+    *,
+    today: date,
+    random_state: int = 0,
+    settings: Settings | None = None,
+) -> Detection:
+    """Classify every gated (metric, stat) of `candidate` against `history` (oldest first).
+
+    `history` must already hold only comparable runs (same load model, valid, not regressions).
+    """
+    settings = settings or Settings()
+    runs = list(history)
+    recent = runs[-settings.recent_window :]
+    evidences = [basic_evidence(t, candidate, runs, settings) for t in gated_targets(candidate, policy)]
+    attributions = add_environment(evidences, candidate, recent, settings)
+    relative_drift(evidences, candidate, runs, settings)
+    notices: list[str] = []
+    gating = len(runs) >= policy.history.min_runs
+    if gating:
+        notices += add_model_evidence(evidences, candidate, runs, settings, random_state=random_state)
+    findings = [classify(ev, settings) for ev in evidences]
+    if not gating:
+        findings = ungated(findings)
+    findings, ack_notices = apply_acknowledgements(findings, policy.acknowledgements, today)
+    env_notes = [a.note for a in attributions.values() if a.kind == "environment"]
+    notices += ack_notices + [f"{note}: re-run advised" for note in env_notes[:1]]
+    notices += [f"{a.note}." for a in attributions.values() if a.kind == "code"][:1]
+    kind, reason = decide_verdict(
+        findings,
+        history_runs=len(runs),
+        min_runs=policy.history.min_runs,
+        environment_note=env_notes[0] if env_notes else "",
+    )
+    environment = {f"factor|{stat}": round(a.factor_ratio, 4) for stat, a in attributions.items()}
+    contention = next((a.contention_z for a in attributions.values() if a.contention_z is not None), None)
+    if contention is not None:
+        environment["contention_z"] = round(contention, 3)
+    return Detection(
+        verdict=kind,
+        reason=reason,
+        findings=findings,
+        notices=notices,
+        history_runs=len(runs),
+        environment=environment,
+    )

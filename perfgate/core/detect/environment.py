@@ -1,0 +1,208 @@
+"""Environment or code? The structure across endpoints and k6's own timings.
+
+A slow runner makes every endpoint slower together (and k6 itself: its per-iteration overhead,
+request sending/receiving, connection set-up). A code change usually moves one endpoint.
+
+For one latency stat (say p95) let L[run, e] be log latency of endpoint e, c_e its history
+median and r = L - c. Then
+
+- the run's *shared factor* is median_e r[run, e] (exp(factor) = the common multiplier);
+- an endpoint's *excess* is r[run, e] minus the median of the *other* endpoints' r (leave-one-out,
+  so a single slow endpoint among four does not drag the factor with it).
+
+A candidate whose shared factor passes the latency floor is a *global shift*. It is attributed to
+the environment when the history's own factors spread that far (not significant against them)
+and the target's CPU per request did not rise, when k6's own timings moved with it (contention),
+or when at least 5 % of the history saw such swings (precedent); otherwise to the code. What cannot be told apart: a code
+slowdown that lands on a contended runner (reported as noise: a re-run settles it), and a global
+code slowdown that costs no CPU (waiting, sleeping, I/O) on a runner whose speed swings as much.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from perfgate.core.detect.extract import LOG_EPSILON, Target, raw_values
+from perfgate.core.detect.robust import FloatArray, prediction_z, robust_center_scale
+from perfgate.models import RunRecord
+
+RUNNER_SIGNALS = ("k6_overhead_ms", "http_req_sending_ms", "http_req_receiving_ms", "http_req_blocked_ms")
+SIGNAL_FLOOR = 0.05
+FACTOR_FLOOR = 0.01
+PRECEDENT_SHARE = 0.75
+PRECEDENT_RUNS = 0.05  # share of history runs with a factor at least PRECEDENT_SHARE of the candidate's
+
+MEAN_STAT = "avg"
+
+AttributionKind = Literal["none", "environment", "code"]
+
+
+@dataclass(frozen=True)
+class SharedShift:
+    """Shared factor and per-endpoint excess of the candidate for one latency stat."""
+
+    stat: str
+    endpoints: list[str]
+    factor: float
+    factor_z: float
+    history_factors: FloatArray
+    excess: dict[str, float] = field(default_factory=dict)
+    excess_z: dict[str, float] = field(default_factory=dict)
+    excess_df: int = 1
+    excess_scale: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    kind: AttributionKind
+    factor_ratio: float
+    contention_z: float | None
+    cpu_per_req_z: float | None
+    precedent: float
+    note: str
+
+
+def _loo_median(residuals: FloatArray) -> FloatArray:
+    """For each column, the median of the other columns' residuals (row-wise, NaN-aware)."""
+    n_cols = residuals.shape[1]
+    out = np.full(residuals.shape, np.nan)
+    for e in range(n_cols):
+        others = np.delete(residuals, e, axis=1)
+        valid = np.isfinite(others).any(axis=1)
+        if valid.any():
+            out[valid, e] = np.nanmedian(others[valid], axis=1)
+    return out
+
+
+def _row_median(residuals: FloatArray) -> FloatArray:
+    out = np.zeros(residuals.shape[0])
+    valid = np.isfinite(residuals).any(axis=1)
+    if valid.any():
+        out[valid] = np.nanmedian(residuals[valid], axis=1)
+    return out
+
+
+def compute_shared_shift(
+    stat: str, endpoints: list[str], history_logs: FloatArray, candidate_logs: FloatArray
+) -> SharedShift | None:
+    """`history_logs`: runs x endpoints log latencies (NaN = missing); `candidate_logs`: endpoints."""
+    if len(endpoints) < 2 or history_logs.shape[0] < 2:
+        return None
+    centers = np.array([_nanmedian(history_logs[:, e]) for e in range(len(endpoints))])
+    hist_r = history_logs - centers
+    cand_r = (candidate_logs - centers)[None, :]
+    hist_factors = _row_median(hist_r)
+    factor = float(_row_median(cand_r)[0])
+    factor_stats = robust_center_scale(hist_factors, FACTOR_FLOOR)
+    hist_x = hist_r - _loo_median(hist_r)
+    cand_x = cand_r - _loo_median(cand_r)
+    excess: dict[str, float] = {}
+    excess_z: dict[str, float] = {}
+    excess_scale: dict[str, float] = {}
+    for e, name in enumerate(endpoints):
+        column = hist_x[:, e][np.isfinite(hist_x[:, e])]
+        value = float(cand_x[0, e])
+        if column.size < 2 or not np.isfinite(value):
+            continue
+        x_stats = robust_center_scale(column, FACTOR_FLOOR)
+        excess[name] = value - x_stats.center
+        excess_z[name] = prediction_z(value, x_stats)
+        excess_scale[name] = x_stats.scale
+    return SharedShift(
+        stat=stat,
+        endpoints=endpoints,
+        factor=factor,
+        factor_z=prediction_z(factor, factor_stats),
+        history_factors=hist_factors,
+        excess=excess,
+        excess_z=excess_z,
+        excess_df=len(hist_factors) - 1,
+        excess_scale=excess_scale,
+    )
+
+
+def _nanmedian(values: FloatArray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def signal_z(
+    history: Sequence[Mapping[str, float]], candidate: Mapping[str, float], name: str
+) -> float | None:
+    """Robust z of the candidate's log signal against the history (None if unavailable)."""
+    values = np.array([row[name] for row in history if name in row and row[name] > 0], dtype=float)
+    if name not in candidate or candidate[name] <= 0 or values.size < 3:
+        return None
+    stats = robust_center_scale(np.log(values), SIGNAL_FLOOR)
+    return prediction_z(float(np.log(candidate[name])), stats)
+
+
+def contention_z(history: Sequence[Mapping[str, float]], candidate: Mapping[str, float]) -> float | None:
+    """Median robust z of k6's own runner-speed signals (None when k6 reported none of them)."""
+    zs = [z for name in RUNNER_SIGNALS if (z := signal_z(history, candidate, name)) is not None]
+    return float(np.median(zs)) if zs else None
+
+
+def attribute_shift(
+    shift: SharedShift,
+    history: Sequence[Mapping[str, float]],
+    candidate: Mapping[str, float],
+    *,
+    z_crit: float,
+    min_ratio: float,
+) -> Attribution:
+    """Decide whether the candidate's shared latency factor is a global shift, and whose."""
+    ratio = float(np.exp(shift.factor))
+    runner_z = contention_z(history, candidate)
+    cpu_z = signal_z(history, candidate, "cpu_per_req")
+    direction = 1.0 if shift.factor >= 0 else -1.0
+    same_side = shift.history_factors * direction
+    precedent = float(np.mean(same_side >= PRECEDENT_SHARE * abs(shift.factor)))
+    if max(ratio, 1.0 / ratio) < min_ratio:
+        return Attribution("none", ratio, runner_z, cpu_z, precedent, "")
+    common = f"all {len(shift.endpoints)} endpoints {_times(ratio)} together ({shift.stat})"
+    cpu_up = cpu_z is not None and cpu_z * direction >= z_crit
+    if abs(shift.factor_z) < z_crit and not cpu_up:
+        note = f"{common}, within the runner-speed swings of the history (z={shift.factor_z:.1f})"
+        return Attribution("environment", ratio, runner_z, cpu_z, precedent, note)
+    if runner_z is not None and runner_z * direction >= z_crit:
+        note = f"{common} and k6's own timings moved with them (z={runner_z:.1f}): a slow runner"
+        return Attribution("environment", ratio, runner_z, cpu_z, precedent, note)
+    if precedent >= PRECEDENT_RUNS and not cpu_up:
+        note = f"{common}; {precedent:.0%} of the history shows such environment-wide swings"
+        return Attribution("environment", ratio, runner_z, cpu_z, precedent, note)
+    evidence = (
+        "target CPU per request rose"
+        if cpu_up
+        else ("k6's own timings stayed normal" if runner_z is not None else "no runner-speed signal to blame")
+    )
+    note = f"{common} and {evidence}: a global code change"
+    return Attribution("code", ratio, runner_z, cpu_z, precedent, note)
+
+
+def _times(ratio: float) -> str:
+    return f"×{ratio:.2f}"
+
+
+def shared_shift(
+    stat: str, targets: Sequence[Target], observed: Sequence[float | None], recent: Sequence[RunRecord]
+) -> SharedShift | None:
+    """Shared factor and excess for one stat over the endpoints of `targets` (None if unavailable)."""
+    if any(value is None for value in observed):
+        return None
+    targets = [replace(t, stat=stat) for t in targets]
+    hist = np.log(np.maximum(np.column_stack([raw_values(recent, t) for t in targets]), LOG_EPSILON))
+    cand = np.log(np.maximum(np.array(observed, dtype=float), LOG_EPSILON))
+    return compute_shared_shift(stat, [str(t.endpoint) for t in targets], hist, cand)
+
+
+def mean_latency_shift(
+    targets: Sequence[Target], candidate: RunRecord, recent: Sequence[RunRecord]
+) -> SharedShift | None:
+    """The same structure on each endpoint's mean latency: far less noisy than p95 for a shift."""
+    observed = [candidate.value(t.metric, MEAN_STAT) for t in targets]
+    return shared_shift(MEAN_STAT, targets, observed, recent) if targets else None

@@ -1,0 +1,78 @@
+"""The numbers gathered for one target before it is classified, and the minimum-effect rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from perfgate.core.detect.environment import Attribution
+from perfgate.core.detect.extract import Target
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Decision thresholds (documented defaults; tests and benchmarks may override)."""
+
+    alpha: float = 0.001  # one-sided p-value below which a change is significant
+    confirm_alpha: float = 0.05  # a second detector confirms at this level
+    recent_window: int = 30  # newest comparable runs forming the recent baseline
+    anchor_window: int = 20  # oldest runs forming the long-run (drift) baseline, at most
+    trend_z: float = 2.33  # Mann-Kendall z for a creep in the recent window (p < 0.01)
+    drift_alpha: float = 0.01  # drift: against the anchor at p < 0.01 AND a creep at p < 0.01
+    use_context_model: bool = True
+    context_model: Literal["rf", "gbr", "voting"] = "rf"  # rf: OOB conformal; gbr/voting: 5-fold CV+
+    use_isolation_forest: bool = True
+    max_train_runs: int = 200  # newest runs the context model trains on
+    anomaly_quantile: float = 0.99  # Isolation Forest: score beyond this history quantile
+
+
+@dataclass(frozen=True)
+class Drift:
+    anchor: float  # raw long-run baseline (median of the anchored window)
+    p_value: float
+    trend_z: float
+    relative: bool = False  # judged on the endpoint's excess over the other endpoints (runner-free)
+    own_ratio: float | None = None  # that excess as a multiplier, when relative
+
+
+@dataclass
+class Evidence:
+    target: Target
+    observed: float
+    baseline: float | None
+    n: int
+    p_value: float = 1.0  # robust prediction interval (and exact count test) against the recent window
+    detectors: list[str] = field(default_factory=list)
+    excess_ratio: float | None = None  # endpoint's own multiplier over the shared factor (this stat)
+    excess_z: float | None = None  # studentised excess of this stat
+    mean_excess_z: float | None = None  # studentised excess of the endpoint's mean latency (avg)
+    excess_df: int = 1
+    context_p: float | None = None  # conformal p-value of the context model's residual
+    drift: Drift | None = None
+    attribution: Attribution | None = None
+    anomalous_run: bool = False
+
+
+def change_ratio(observed: float, baseline: float | None) -> float | None:
+    if baseline is None or baseline == 0:
+        return None
+    return observed / baseline
+
+
+def floors_exceeded(target: Target, observed: float, baseline: float, *, worse: bool = True) -> bool:
+    """Both floors: the change must reach `min_change_ratio` AND `min_change_abs` (and be non-zero).
+
+    Higher-is-worse, worse: observed/baseline >= min_change_ratio and observed - baseline >=
+    min_change_abs. Lower-is-worse mirrors it (baseline/observed, baseline - observed). With
+    `worse=False` the same floors are applied in the better direction (improvements). A zero
+    baseline has no ratio: only the absolute floor applies.
+    """
+    rule = target.rule
+    rising = (target.sign > 0) == worse
+    high, low = (observed, baseline) if rising else (baseline, observed)
+    delta = high - low
+    if delta <= 0 or delta < rule.min_change_abs:
+        return False
+    if low <= 0:
+        return True
+    return high / low >= rule.min_change_ratio

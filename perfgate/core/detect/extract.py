@@ -1,0 +1,147 @@
+"""From `RunRecord`s to the arrays the detectors judge.
+
+A *target* is one gated (metric, stat) pair: a metric key of the candidate matched by a policy
+rule, and one of that rule's stats the candidate has. Values are put into a *judging space*
+where the noise is roughly additive and larger is always worse:
+
+- ms and per_s: natural log (latencies are multiplicative; a slow runner scales them),
+- ratio and count: raw,
+
+then multiplied by -1 when the rule says lower is worse.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from perfgate.core.detect.robust import FloatArray
+from perfgate.models import MetricKey, MetricRule, Policy, RunRecord
+
+LOG_UNITS = frozenset({"ms", "per_s"})
+LATENCY_METRIC = "http_req_duration"
+LOG_EPSILON = 1e-3
+
+# Noise floors in judging space: the smallest sigma we ever assume (a constant history has MAD 0).
+SCALE_FLOOR = {"ms": 0.01, "per_s": 0.01, "ratio": 0.002, "count": 0.5}
+
+
+@dataclass(frozen=True)
+class Target:
+    metric: str
+    stat: str
+    rule: MetricRule
+    endpoint: str | None
+
+    @property
+    def sign(self) -> float:
+        return 1.0 if self.rule.direction == "higher_is_worse" else -1.0
+
+    @property
+    def log_space(self) -> bool:
+        return self.rule.unit in LOG_UNITS
+
+    @property
+    def is_endpoint_latency(self) -> bool:
+        return self.rule.unit == "ms" and self.endpoint is not None and self.name == LATENCY_METRIC
+
+    @property
+    def name(self) -> str:
+        return MetricKey.parse(self.metric).name
+
+    @property
+    def scale_floor(self) -> float:
+        return SCALE_FLOOR[self.rule.unit]
+
+    @property
+    def label(self) -> str:
+        return f"{self.metric} {self.stat}"
+
+
+def gated_targets(candidate: RunRecord, policy: Policy) -> list[Target]:
+    """Every (metric, stat) of the candidate that a policy rule gates, in a stable order."""
+    targets = []
+    for metric in sorted(candidate.metrics):
+        rule = policy.rule_for(metric)
+        if rule is None:
+            continue
+        endpoint = MetricKey.parse(metric).tag("name")
+        for stat in rule.stats:
+            if candidate.value(metric, stat) is not None:
+                targets.append(Target(metric=metric, stat=stat, rule=rule, endpoint=endpoint))
+    return targets
+
+
+def raw_values(runs: Sequence[RunRecord], target: Target) -> FloatArray:
+    """The target's value in each run, NaN where the run lacks it."""
+    out = np.full(len(runs), np.nan)
+    for i, run in enumerate(runs):
+        value = run.value(target.metric, target.stat)
+        if value is not None and math.isfinite(value):
+            out[i] = value
+    return out
+
+
+def to_space(values: FloatArray, target: Target) -> FloatArray:
+    """Raw values into the judging space (log for ms/per_s, oriented so larger = worse)."""
+    if target.log_space:
+        values = np.log(np.maximum(values, LOG_EPSILON))
+    return target.sign * values
+
+
+def from_space(value: float, target: Target) -> float:
+    raw = target.sign * value
+    return math.exp(raw) if target.log_space else raw
+
+
+def bad_events(run: RunRecord, target: Target) -> tuple[int, int] | None:
+    """(bad events, trials) of a rate metric: failures for error rates, failed checks for checks."""
+    series = run.metrics.get(target.metric)
+    if series is None or target.rule.unit != "ratio":
+        return None
+    trials = series.values.get("passes", 0.0) + series.values.get("fails", 0.0)
+    rate = series.values.get(target.stat)
+    if trials <= 0 or rate is None:
+        return None
+    bad_fraction = rate if target.rule.direction == "higher_is_worse" else 1.0 - rate
+    return round(bad_fraction * trials), round(trials)
+
+
+def _avg(run: RunRecord, metric: str) -> float | None:
+    return run.value(metric, "avg")
+
+
+def run_signals(run: RunRecord) -> dict[str, float]:
+    """Load and runner-speed signals of one run (absent ones are left out)."""
+    ctx = run.context
+    signals: dict[str, float] = {}
+    rps = ctx.http_reqs_per_s if ctx.http_reqs_per_s is not None else run.value("http_reqs", "rate")
+    for name, value in (
+        ("http_reqs_per_s", rps),
+        ("vus_max", ctx.vus_max),
+        ("iterations", ctx.iterations),
+        ("http_req_blocked_ms", _avg(run, "http_req_blocked")),
+        ("http_req_sending_ms", _avg(run, "http_req_sending")),
+        ("http_req_receiving_ms", _avg(run, "http_req_receiving")),
+        ("k6_overhead_ms", _k6_overhead_ms(run)),
+        ("cpu_mean_percent", run.resources.cpu_mean_percent if run.resources else None),
+    ):
+        if value is not None and math.isfinite(value):
+            signals[name] = float(value)
+    if "cpu_mean_percent" in signals and signals.get("http_reqs_per_s", 0.0) > 0:
+        signals["cpu_per_req"] = signals["cpu_mean_percent"] / signals["http_reqs_per_s"]
+    return signals
+
+
+def _k6_overhead_ms(run: RunRecord) -> float | None:
+    """Per-iteration time not spent in HTTP requests: JS, sleeps and k6's own scheduling."""
+    iteration = _avg(run, "iteration_duration")
+    request = _avg(run, LATENCY_METRIC)
+    reqs = run.context.http_reqs or run.value("http_reqs", "count")
+    iterations = run.context.iterations or run.value("iterations", "count")
+    if iteration is None or request is None or not reqs or not iterations:
+        return None
+    return max(iteration - request * reqs / iterations, 0.0)

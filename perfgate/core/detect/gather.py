@@ -1,0 +1,124 @@
+"""Per-target evidence from robust statistics, exact count tests and the environment structure. Models (context regressor, Isolation Forest) add theirs in `models.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from perfgate.core.detect.drift import drift_evidence
+from perfgate.core.detect.environment import Attribution, attribute_shift, mean_latency_shift, shared_shift
+from perfgate.core.detect.evidence import Evidence, Settings
+from perfgate.core.detect.extract import Target, bad_events, raw_values, run_signals, to_space
+from perfgate.core.detect.robust import (
+    binomial_sf,
+    poisson_sf,
+    prediction_z,
+    robust_center_scale,
+    t_sf,
+)
+from perfgate.models import RunRecord
+
+LOAD_DERIVED_UNITS = ("per_s", "count")
+
+
+def basic_evidence(
+    target: Target, candidate: RunRecord, history: Sequence[RunRecord], settings: Settings
+) -> Evidence:
+    observed = candidate.value(target.metric, target.stat)
+    assert observed is not None
+    values = raw_values(history, target)
+    values = values[np.isfinite(values)]
+    recent = values[-settings.recent_window :]
+    if recent.size == 0:
+        return Evidence(target, observed, None, 0)
+    ev = Evidence(target, observed, float(np.median(recent)), int(recent.size))
+    space = to_space(recent, target)
+    obs_space = float(to_space(np.array([observed]), target)[0])
+    stats = robust_center_scale(space, target.scale_floor)
+    z = prediction_z(obs_space, stats)
+    ev.p_value = t_sf(abs(z), stats.n - 1)
+    if ev.p_value < settings.alpha:
+        ev.detectors.append("robust_pi")
+    if z > 0:
+        _count_test(ev, candidate, history[-settings.recent_window :], settings)
+    ev.drift = drift_evidence(target, values, observed, settings)
+    return ev
+
+
+def _count_test(ev: Evidence, candidate: RunRecord, recent: Sequence[RunRecord], settings: Settings) -> None:
+    """Exact tail for error/check counts (binomial) and dropped iterations (Poisson): both tests must agree."""
+    target = ev.target
+    if target.rule.unit == "ratio":
+        events = bad_events(candidate, target)
+        pooled = [e for run in recent if (e := bad_events(run, target)) is not None]
+        if events is None or not pooled:
+            return
+        bad = sum(e[0] for e in pooled)
+        trials = sum(e[1] for e in pooled)
+        p_count = binomial_sf(events[0], events[1], (bad + 0.5) / (trials + 1.0))
+    elif target.rule.unit == "count":
+        values = raw_values(recent, target)
+        mean = float(np.mean(values[np.isfinite(values)])) if np.isfinite(values).any() else 0.0
+        p_count = poisson_sf(round(ev.observed), max(mean, 0.5))
+    else:
+        return
+    ev.p_value = max(ev.p_value, p_count)
+    if p_count < settings.alpha:
+        ev.detectors.append("count_test")
+
+
+def add_environment(
+    evidences: Sequence[Evidence], candidate: RunRecord, recent: Sequence[RunRecord], settings: Settings
+) -> dict[str, Attribution]:
+    """Shared factor per latency stat; attaches attribution and endpoint excess to the evidence."""
+    signals_hist = [run_signals(run) for run in recent]
+    signals_cand = run_signals(candidate)
+    by_stat: dict[str, list[Evidence]] = {}
+    for ev in evidences:
+        if ev.target.is_endpoint_latency and ev.baseline is not None:
+            by_stat.setdefault(ev.target.stat, []).append(ev)
+    attributions: dict[str, Attribution] = {}
+    mean_shift = mean_latency_shift([ev.target for ev in next(iter(by_stat.values()), [])], candidate, recent)
+    for stat, group in by_stat.items():
+        shift = shared_shift(stat, [ev.target for ev in group], [ev.observed for ev in group], recent)
+        if shift is None:
+            continue
+        min_ratio = min(ev.target.rule.min_change_ratio for ev in group)
+        attribution = attribute_shift(
+            shift, signals_hist, signals_cand, z_crit=_z_crit(settings, len(recent)), min_ratio=min_ratio
+        )
+        attributions[stat] = attribution
+        for ev in group:
+            name = str(ev.target.endpoint)
+            ev.attribution = attribution
+            ev.excess_df = shift.excess_df
+            if name in shift.excess:
+                ev.excess_ratio = float(np.exp(shift.excess[name]))
+                ev.excess_z = shift.excess_z[name]
+            if mean_shift is not None:
+                ev.mean_excess_z = mean_shift.excess_z.get(name)
+    _attribute_load_metrics(evidences, attributions)
+    return attributions
+
+
+def _attribute_load_metrics(evidences: Sequence[Evidence], attributions: dict[str, Attribution]) -> None:
+    """Throughput and dropped iterations follow latency in a closed model: they share its cause."""
+    attribution = attributions.get("p(95)") or next(iter(attributions.values()), None)
+    if attribution is None or attribution.kind == "none":
+        return
+    for ev in evidences:
+        if ev.target.rule.unit in LOAD_DERIVED_UNITS and not ev.target.is_endpoint_latency:
+            ev.attribution = attribution
+
+
+def _z_crit(settings: Settings, n: int) -> float:
+    """The z at which a one-sided t test with n - 1 df reaches `settings.alpha` (bisection, no scipy.stats)."""
+    low, high = 0.0, 50.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        if t_sf(mid, max(n - 1, 1)) > settings.alpha:
+            low = mid
+        else:
+            high = mid
+    return high

@@ -1,0 +1,155 @@
+"""Evidence for one target → a classified `Finding` with its one-line reason.
+
+Order of the rules (first match wins):
+
+1. no history value → `no_baseline`;
+2. an endpoint latency whose *own* change (against the other endpoints of the same run, i.e. with
+   the shared runner factor removed) passes both floors and is significant → `regression`; so
+   does its runner-free drift guard;
+3. a global shift attributed to the environment → `noise` with a re-run advice;
+4. worse, beyond both floors and significant (robust prediction interval, + exact count test
+   for rates and counts) → `regression`, unless the context model (trained on the history's
+   load and runner signals) explains the value (`noise`); a global shift attributed to the
+   code takes this path for every endpoint;
+5. the drift guard (long-run baseline + a rising recent window) → `regression`;
+6. better and significant, on its own (2.) or raw → `improvement`;
+7. worse beyond both floors but not significant → `noise`;
+8. otherwise `pass`.
+
+Confidence is 1 - p of the deciding test for regression/improvement, and for pass/noise how
+typical the value is: min(1, 2p) (1.0 when the change is below the floors).
+"""
+
+from __future__ import annotations
+
+import math
+
+from perfgate.core.detect.evidence import Evidence, Settings, change_ratio, floors_exceeded
+from perfgate.core.detect.robust import confidence_from_p, t_sf
+from perfgate.models import Classification, Finding
+
+
+def classify(ev: Evidence, settings: Settings) -> Finding:
+    if ev.baseline is None:
+        return _finding(ev, "no_baseline", 0.0, "no comparable run has this value yet")
+    base = ev.baseline
+    worse = floors_exceeded(ev.target, ev.observed, base)
+    significant = ev.p_value < settings.alpha
+    attribution = ev.attribution
+    environment = attribution is not None and attribution.kind == "environment"
+    own = _own_change(ev, settings)
+    if own is not None and own.classification == "regression":
+        return own
+    if ev.drift is not None and ev.drift.relative:
+        return _drift(ev)
+    if environment and (worse or significant):
+        assert attribution is not None
+        reason = f"{_change(ev)}: {attribution.note}; re-run advised"
+        return _finding(ev, "noise", _typical(ev.p_value), reason)
+    if worse and significant:
+        if ev.context_p is not None and ev.context_p >= settings.confirm_alpha:
+            why = f"the run's load and runner signals explain it (context model p={ev.context_p:.2g})"
+            return _finding(ev, "noise", _typical(ev.context_p), f"{_change(ev)}, but {why}")
+        detail = f" ({attribution.note})" if attribution is not None and attribution.kind == "code" else ""
+        return _finding(ev, "regression", confidence_from_p(ev.p_value), f"{_change(ev)}{_p(ev)}{detail}")
+    if ev.drift is not None:
+        return _drift(ev)
+    if own is not None:
+        return own
+    if significant and floors_exceeded(ev.target, ev.observed, base, worse=False):
+        return _finding(ev, "improvement", confidence_from_p(ev.p_value), f"{_change(ev)}{_p(ev)}")
+    if worse:
+        return _finding(
+            ev, "noise", _typical(ev.p_value), f"{_change(ev)}, within the history's spread{_p(ev)}"
+        )
+    below = " (below the minimum effect)" if significant else ""
+    confidence = 1.0 if significant else _typical(ev.p_value)
+    return _finding(ev, "pass", confidence, f"{_change(ev)}{below}")
+
+
+def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
+    """An endpoint judged against the other endpoints of the same run (the runner factor removed).
+
+    Its own change is baseline × excess ratio of this stat and must pass both floors. Significance
+    comes from the excess of the endpoint's *mean* latency (avg), when k6 reports it: measured on
+    the real corpus its run-to-run spread is about half that of p95's and, unlike p95/p99, it has
+    no heavy tail (one slow stall moves p99 by ×1.5 but the mean little).
+    """
+    attribution = ev.attribution
+    if ev.excess_ratio is None or ev.excess_z is None or ev.baseline is None:
+        return None
+    if attribution is not None and attribution.kind == "code":
+        return None
+    own_observed = ev.baseline * ev.excess_ratio
+    for worse in (True, False):
+        if not floors_exceeded(ev.target, own_observed, ev.baseline, worse=worse):
+            continue
+        z = ev.mean_excess_z if ev.mean_excess_z is not None else ev.excess_z
+        p_value = t_sf(z if worse else -z, ev.excess_df)
+        if p_value >= settings.alpha:
+            return None
+        ev.detectors.append("endpoint_excess")
+        factor = attribution.factor_ratio if attribution is not None else 1.0
+        reason = (
+            f"{_change(ev)}; against the other endpoints of the run it is ×{ev.excess_ratio:.2f} on its own "
+            f"(shared runner factor ×{factor:.2f}, p={p_value:.2g})"
+        )
+        return _finding(ev, "regression" if worse else "improvement", confidence_from_p(p_value), reason)
+    return None
+
+
+def _drift(ev: Evidence) -> Finding:
+    assert ev.drift is not None
+    drift = ev.drift
+    ratio = change_ratio(ev.observed, drift.anchor)
+    times = f"×{ratio:.2f}" if ratio is not None else f"{ev.observed - drift.anchor:+.3g}"
+    if drift.own_ratio is not None:
+        times = f"×{drift.own_ratio:.2f} on its own"
+    space = " relative to the other endpoints" if drift.relative else ""
+    reason = (
+        f"slow drift{space}: {times} against the long-run baseline {_num(drift.anchor)} "
+        f"(recent {_num(ev.baseline)}), rising over the recent runs (trend z={drift.trend_z:.1f})"
+    )
+    ev.detectors.append("drift")
+    return _finding(ev, "regression", confidence_from_p(drift.p_value), reason, baseline=drift.anchor)
+
+
+def _typical(p_value: float) -> float:
+    return round(min(1.0, 2.0 * p_value), 4)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+def _change(ev: Evidence) -> str:
+    ratio = change_ratio(ev.observed, ev.baseline)
+    times = f"×{ratio:.2f}" if ratio is not None else "from 0"
+    unit = ev.target.rule.unit
+    return f"{ev.target.label} {times} ({_num(ev.baseline)} → {_num(ev.observed)} {unit})"
+
+
+def _p(ev: Evidence) -> str:
+    return f" (p={ev.p_value:.2g} over {ev.n} runs)"
+
+
+def _finding(
+    ev: Evidence, kind: Classification, confidence: float, reason: str, *, baseline: float | None = None
+) -> Finding:
+    base = ev.baseline if baseline is None else baseline
+    ratio = change_ratio(ev.observed, base)
+    return Finding(
+        metric=ev.target.metric,
+        stat=ev.target.stat,
+        endpoint=ev.target.endpoint,
+        direction=ev.target.rule.direction,
+        unit=ev.target.rule.unit,
+        baseline=base,
+        observed=ev.observed,
+        change_ratio=ratio if ratio is None or math.isfinite(ratio) else None,
+        change_abs=None if base is None else ev.observed - base,
+        classification=kind,
+        confidence=min(max(confidence, 0.0), 1.0),
+        detectors=sorted(set(ev.detectors)) if kind in ("regression", "improvement", "warn") else [],
+        reason=reason,
+    )

@@ -1,0 +1,109 @@
+"""Robust one-sample statistics: arrays in, small numbers out.
+
+Everything here works on plain float arrays already transformed by the caller (log space for
+latencies and throughput, raw for rates and counts) and oriented so that *larger is worse*.
+
+- `robust_center_scale`: median and MAD-based sigma (1.4826 * MAD), floored so a constant
+  history (MAD = 0) never divides by zero.
+- `prediction_z`: how far a new observation lies outside the history, as a Student-t statistic
+  of a prediction interval (df = n - 1, inflation sqrt(1 + 1/n)); `t_sf` turns it into a
+  one-sided p-value.
+- `binomial_sf` / `poisson_sf`: exact tails for error counts and dropped iterations, where
+  the history is often all zeros and a Gaussian spread says nothing.
+- `mann_kendall_z`: the Mann-Kendall trend statistic (normal approximation), used by the
+  drift guard to tell a creep from a step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+FloatArray = NDArray[np.float64]
+
+MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class CenterScale:
+    center: float
+    scale: float
+    n: int
+
+
+def robust_center_scale(values: FloatArray, floor: float) -> CenterScale:
+    """Median and MAD sigma of `values`, the sigma never below `floor` (> 0)."""
+    if values.size == 0:
+        raise ValueError("robust_center_scale needs at least one value")
+    center = float(np.median(values))
+    mad = float(np.median(np.abs(values - center)))
+    return CenterScale(center=center, scale=max(MAD_TO_SIGMA * mad, floor), n=int(values.size))
+
+
+def diff_sigma(values: FloatArray) -> float:
+    """Noise sigma from first differences (robust to steps): MAD(diff) * 1.4826 / sqrt(2)."""
+    if values.size < 3:
+        return 0.0
+    diffs = np.diff(values)
+    mad = float(np.median(np.abs(diffs - np.median(diffs))))
+    return MAD_TO_SIGMA * mad / float(np.sqrt(2.0))
+
+
+def prediction_z(value: float, stats: CenterScale) -> float:
+    """Studentised distance of a new observation from a history of `stats.n` values."""
+    return (value - stats.center) / (stats.scale * float(np.sqrt(1.0 + 1.0 / stats.n)))
+
+
+def t_sf(z: float, df: int) -> float:
+    """One-sided upper-tail p-value of Student's t with `df` degrees of freedom (>= 1)."""
+    return float(special.stdtr(max(df, 1), -z))
+
+
+def normal_sf(z: float) -> float:
+    return float(special.ndtr(-z))
+
+
+def binomial_sf(successes: int, trials: int, p: float) -> float:
+    """P(X >= successes) for X ~ Binomial(trials, p)."""
+    if successes <= 0:
+        return 1.0
+    if trials <= 0 or successes > trials:
+        return 0.0 if successes > trials else 1.0
+    return float(special.bdtrc(successes - 1, trials, min(max(p, 1e-12), 1.0)))
+
+
+def poisson_sf(count: int, mean: float) -> float:
+    """P(X >= count) for X ~ Poisson(mean)."""
+    if count <= 0:
+        return 1.0
+    return float(special.pdtrc(count - 1, max(mean, 1e-12)))
+
+
+def mann_kendall_z(values: FloatArray) -> float:
+    """Mann-Kendall S statistic as a z score (positive = rising), ties ignored in the variance."""
+    n = int(values.size)
+    if n < 4:
+        return 0.0
+    signs = np.sign(values[None, :] - values[:, None])
+    s = float(np.triu(signs, k=1).sum())
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    if s == 0.0:
+        return 0.0
+    return float((s - np.sign(s)) / np.sqrt(var))
+
+
+def theil_sen_slope(values: FloatArray) -> float:
+    """Median of pairwise slopes per step (0 for fewer than 2 values)."""
+    n = int(values.size)
+    if n < 2:
+        return 0.0
+    i, j = np.triu_indices(n, k=1)
+    return float(np.median((values[j] - values[i]) / (j - i)))
+
+
+def confidence_from_p(p_value: float) -> float:
+    """1 - p, clipped to [0, 1] and rounded for stable output."""
+    return round(min(max(1.0 - p_value, 0.0), 1.0), 4)

@@ -1,0 +1,166 @@
+"""`scan_trend`: change points per gated metric over a whole history (oldest first).
+
+Each change is reported at the run where the new level starts, with the mean of the segment
+before and after it. A change whose size is below the rule's floors (`min_change_ratio` AND
+`min_change_abs`, as in the gate) is classified `noise`; otherwise `regression` or `improvement`
+by the metric's direction.
+
+Endpoint latencies are scanned twice: as measured (`space="raw"`) and with the runner's speed
+removed (`space="relative"`: log latency minus the median of the other endpoints' centred logs
+in the same run), because on a shared runner the run-to-run speed swings hide a one-endpoint step
+in the raw series. Relative changes are located on the endpoint's relative *mean* latency (k6's
+`avg`: about half the run-to-run noise of p95, no heavy tail) when the run has it, and measured
+on the stat's own relative series. A relative change's ratio is the endpoint's own multiplier; a raw change
+within ±(min_size - 1) runs of a relative one is dropped as the same change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+
+from perfgate.core.detect.changepoints import MIN_SIZE, PENALTY_RULE, PENALTY_SCALE, detect_change_points
+from perfgate.core.detect.environment import MEAN_STAT
+from perfgate.core.detect.evidence import change_ratio, floors_exceeded
+from perfgate.core.detect.extract import LOG_EPSILON, Target, gated_targets, raw_values
+from perfgate.core.detect.results import ChangePoint, MetricTrend, TrendReport
+from perfgate.core.detect.robust import FloatArray
+from perfgate.models import Policy, RunRecord, VerdictKind
+
+
+def scan_trend(
+    history: Sequence[tuple[str, RunRecord]],
+    policy: Policy,
+    *,
+    penalty_scale: float = PENALTY_SCALE,
+    min_size: int = MIN_SIZE,
+) -> TrendReport:
+    """Change points of every gated (metric, stat) found in `history` ((run_id, record), oldest first)."""
+    ids = [run_id for run_id, _ in history]
+    records = [record for _, record in history]
+    targets: dict[tuple[str, str], Target] = {}
+    for record in records:
+        for target in gated_targets(record, policy):
+            targets.setdefault((target.metric, target.stat), target)
+    relative = _relative_series(list(targets.values()), records)
+    metrics = []
+    for key in sorted(targets):
+        target = targets[key]
+        trend = _scan_one(
+            target,
+            ids,
+            records,
+            relative.get(key),
+            relative.get((target.metric, MEAN_STAT)),
+            penalty_scale=penalty_scale,
+            min_size=min_size,
+        )
+        metrics.append(trend)
+    notices = []
+    if len(records) < 2 * min_size:
+        notices.append(f"only {len(records)} run(s): at least {2 * min_size} are needed to locate a change")
+    return TrendReport(runs=len(records), penalty_rule=PENALTY_RULE, metrics=metrics, notices=notices)
+
+
+def _relative_series(targets: list[Target], records: list[RunRecord]) -> dict[tuple[str, str], FloatArray]:
+    """Per endpoint latency and stat (plus `avg`, the mean): log value minus the median of the other
+    endpoints' centred logs in the same run, i.e. the series with the runner's speed removed."""
+    latency = [t for t in targets if t.is_endpoint_latency]
+    groups = {stat: [t for t in latency if t.stat == stat] for stat in {t.stat for t in latency}}
+    if groups:
+        first = next(iter(groups.values()))
+        groups[MEAN_STAT] = [replace(t, stat=MEAN_STAT) for t in first]
+    out: dict[tuple[str, str], FloatArray] = {}
+    for group in groups.values():
+        logs = np.log(np.maximum(np.column_stack([raw_values(records, t) for t in group]), LOG_EPSILON))
+        present = [j for j in range(len(group)) if np.isfinite(logs[:, j]).any()]
+        if len(present) < 2:
+            continue
+        centred = logs[:, present] - np.nanmedian(logs[:, present], axis=0)
+        for e, target in enumerate(group[j] for j in present):
+            others = np.delete(centred, e, axis=1)
+            valid = np.isfinite(others).any(axis=1) & np.isfinite(centred[:, e])
+            series = np.full(len(records), np.nan)
+            series[valid] = centred[valid, e] - np.nanmedian(others[valid], axis=1)
+            out[(target.metric, target.stat)] = series
+    return out
+
+
+def _scan_one(
+    target: Target,
+    ids: list[str],
+    records: list[RunRecord],
+    relative: FloatArray | None,
+    locator: FloatArray | None,
+    *,
+    penalty_scale: float,
+    min_size: int,
+) -> MetricTrend:
+    values = raw_values(records, target)
+    judged = np.log(np.maximum(values, LOG_EPSILON)) if target.log_space else values
+    found = _changes(judged, target, penalty_scale, min_size)
+    points = [_point(target, ids, values, judged, found, k, "raw") for k in range(len(found) - 2)]
+    if relative is not None:
+        own = _changes(locator if locator is not None else relative, target, penalty_scale, min_size)
+        extra = [_point(target, ids, values, relative, own, k, "relative") for k in range(len(own) - 2)]
+        points = [p for p in points if all(abs(p.index - q.index) > min_size - 1 for q in extra)] + extra
+    return MetricTrend(
+        metric=target.metric,
+        stat=target.stat,
+        direction=target.rule.direction,
+        runs=int(np.isfinite(values).sum()),
+        change_points=sorted(points, key=lambda p: p.index),
+    )
+
+
+def _changes(series: FloatArray, target: Target, penalty_scale: float, min_size: int) -> list[int]:
+    """Change starts as indexes into the full history (runs lacking the value are skipped)."""
+    present = np.flatnonzero(np.isfinite(series))
+    starts = detect_change_points(
+        series[present], penalty_scale=penalty_scale, min_size=min_size, sigma_floor=target.scale_floor
+    )
+    return [int(present[0])] + [int(present[s]) for s in starts] + [len(series)] if present.size else []
+
+
+def _point(
+    target: Target,
+    ids: list[str],
+    values: FloatArray,
+    judged: FloatArray,
+    bounds: list[int],
+    k: int,
+    space: Literal["raw", "relative"],
+) -> ChangePoint:
+    """The k-th change of `bounds` ([first, *starts, end]); mean_before/after are raw segment means."""
+    before_raw, after_raw = values[bounds[k] : bounds[k + 1]], values[bounds[k + 1] : bounds[k + 2]]
+    before = float(np.nanmean(before_raw))
+    after = float(np.nanmean(after_raw))
+    ratio = change_ratio(after, before)
+    if space == "relative":
+        shift = float(
+            np.nanmean(judged[bounds[k + 1] : bounds[k + 2]]) - np.nanmean(judged[bounds[k] : bounds[k + 1]])
+        )
+        ratio = float(np.exp(shift))
+    index = bounds[k + 1]
+    return ChangePoint(
+        run_id=ids[index],
+        index=index,
+        mean_before=before,
+        mean_after=after,
+        change_ratio=ratio,
+        space=space,
+        classification=_classify(target, before, before * (ratio or 1.0))
+        if space == "relative"
+        else _classify(target, before, after),
+    )
+
+
+def _classify(target: Target, before: float, after: float) -> VerdictKind:
+    if floors_exceeded(target, after, before):
+        return "regression"
+    if floors_exceeded(target, after, before, worse=False):
+        return "improvement"
+    return "noise"
