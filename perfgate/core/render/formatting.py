@@ -111,7 +111,7 @@ def short_metric(finding: Finding) -> str:
     name = _FRIENDLY.get(key.name, key.name)
     extra = ",".join(f"{tag}:{value}" for tag, value in key.tags if tag != "name")
     parts = [name, f"{{{extra}}}" if extra else ""]
-    if finding.stat not in ("rate", "count") or name == key.name:
+    if finding.stat not in ("rate", "count") or key.name not in _FRIENDLY:
         parts.append(finding.stat)
     return " ".join(part for part in parts if part)
 
