@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -84,9 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Any]:
-    from perfgate import cli_explain, cli_history, cli_run
+    from perfgate import cli_explain, cli_heal, cli_history, cli_run
 
-    return [cli_run, cli_history, cli_explain]
+    return [cli_run, cli_history, cli_explain, cli_heal]
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:
@@ -158,7 +158,7 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     return 0
 
 
-COMMANDS: dict[str, Any] = {"analyze": cmd_analyze, "record": cmd_record, "schemas": cmd_schemas}
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {"analyze": cmd_analyze, "record": cmd_record, "schemas": cmd_schemas}
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:

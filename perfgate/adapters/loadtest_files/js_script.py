@@ -1,0 +1,133 @@
+"""k6 scripts with an inline `options` literal, rewritten byte for byte.
+
+Only the changed string/number tokens (and, for stage changes, the changed stage objects)
+are replaced; every other byte stays. Each changed line gets a short trailing comment,
+`// perfgate: p(95) history 380 ms ± 12` (several changes on one line share one comment; a
+comment perfgate wrote earlier on that line is replaced, not stacked). No comment is added to a
+line that ends inside a block comment or a template string.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from tree_sitter import Node
+
+from perfgate.adapters.loadtest_files.common import (
+    Edit,
+    missing,
+    number_text,
+    stage_note,
+    threshold_note,
+)
+from perfgate.adapters.loadtest_files.js_options import ScriptOptions, parse_script_options
+from perfgate.models import HealPlan, Stage, StageChange
+
+MARKER = "// perfgate:"
+
+
+def _quoted(source: bytes, token: Node, value: str) -> str:
+    quote = source[token.start_byte : token.start_byte + 1].decode()
+    return f"{quote}{value}{quote}"
+
+
+def _pair_value(source: bytes, node: Node, key: str) -> Node | None:
+    for pair in node.named_children:
+        name = pair.child_by_field_name("key") if pair.type == "pair" else None
+        if name is not None and source[name.start_byte : name.end_byte].decode().strip("'\"") == key:
+            return pair.child_by_field_name("value")
+    return None
+
+
+def _stage_text(source: bytes, item: Node, stage: Stage) -> str:
+    """The stage object `item` re-written for `stage`, keeping its spacing, quotes and other keys."""
+    edits = []
+    duration, target = _pair_value(source, item, "duration"), _pair_value(source, item, "target")
+    if duration is not None:
+        edits.append(Edit(duration.start_byte, duration.end_byte, _quoted(source, duration, stage.duration)))
+    if target is not None:
+        edits.append(Edit(target.start_byte, target.end_byte, number_text(stage.target)))
+    return _apply_bytes(source, sorted(edits), item.start_byte, item.end_byte)
+
+
+def _apply_bytes(source: bytes, edits: list[Edit], start: int = 0, end: int | None = None) -> str:
+    """`source[start:end]` with byte-offset edits (sorted, non-overlapping) applied, as text."""
+    out, cursor = bytearray(), start
+    for edit in edits:
+        out += source[cursor : edit.start] + edit.replacement.encode("utf-8")
+        cursor = edit.end
+    out += source[cursor : len(source) if end is None else end]
+    return out.decode("utf-8")
+
+
+def _stage_edits(found: ScriptOptions, path: Path, change: StageChange) -> tuple[list[Edit], int]:
+    """Byte edits for one stage change and the row its comment goes on."""
+    source, array = found.source, found.stages.get(change.scenario)
+    if array is None or array.type != "array":
+        raise missing(path, f"the stages of scenario {change.scenario!r}", sorted(found.stages))
+    items = [child for child in array.named_children if child.type != "comment"]
+    if change.stage >= len(items) or items[change.stage].type != "object":
+        raise missing(path, f"stage {change.stage} of scenario {change.scenario!r}")
+    item = items[change.stage]
+    if change.kind == "remove_stage":
+        end = items[change.stage + 1].start_byte if change.stage + 1 < len(items) else item.end_byte
+        start = item.start_byte if change.stage + 1 < len(items) else items[change.stage - 1].end_byte
+        return [Edit(start, end, "")], array.start_point[0]
+    line_start = source.rfind(b"\n", 0, item.start_byte) + 1
+    prefix = source[line_start : item.start_byte]
+    separator = ",\n" + prefix.decode("utf-8") if prefix.strip() == b"" else ", "
+    text = separator.join(_stage_text(source, item, stage) for stage in change.new)
+    return [Edit(item.start_byte, item.end_byte, text)], item.end_point[0]
+
+
+def _line_end(source: bytes, row: int) -> int:
+    start = 0
+    for _ in range(row):
+        start = source.index(b"\n", start) + 1
+    end = source.find(b"\n", start)
+    end = len(source) if end < 0 else end
+    return end - 1 if end > start and source[end - 1 : end] == b"\r" else end
+
+
+def _comment_edit(found: ScriptOptions, row: int, notes: list[str]) -> Edit | None:
+    source = found.source
+    end = _line_end(source, row)
+    line_start = source.rfind(b"\n", 0, end) + 1
+    node: Node | None = found.root.descendant_for_byte_range(max(end - 1, line_start), end)
+    while node is not None:
+        if node.type == "template_string" or (
+            node.type == "comment" and node.start_point[0] != node.end_point[0]
+        ):
+            return None
+        node = node.parent
+    line = source[line_start:end]
+    marker = line.find(MARKER.encode())
+    text = f"{MARKER} {'; '.join(dict.fromkeys(notes))}"
+    if marker >= 0:
+        return Edit(line_start + marker, end, text)
+    return Edit(end, end, " " + text)
+
+
+def rewrite_script(path: Path, text: str, plan: HealPlan) -> str:
+    found = parse_script_options(path, text)
+    edits: list[Edit] = []
+    notes: dict[int, list[str]] = defaultdict(list)
+    for change in plan.thresholds:
+        token = found.thresholds.get((change.metric, change.old or ""))
+        if token is None:
+            known = sorted({metric for metric, _ in found.thresholds})
+            raise missing(path, f"threshold {change.old!r} of {change.metric!r}", known)
+        edits.append(Edit(token.start_byte, token.end_byte, _quoted(found.source, token, change.new)))
+        notes[token.start_point[0]].append(threshold_note(change))
+    for stage in plan.stages:
+        stage_edits, row = _stage_edits(found, path, stage)
+        edits.extend(stage_edits)
+        notes[row].append(stage_note(stage))
+    comments = [_comment_edit(found, row, row_notes) for row, row_notes in notes.items()]
+    edits += [c for c in comments if c is not None and not any(_overlap(c, e) for e in edits)]
+    return _apply_bytes(found.source, sorted(edits))
+
+
+def _overlap(comment: Edit, edit: Edit) -> bool:
+    return comment.start < edit.end and edit.start < max(comment.end, comment.start + 1)

@@ -1,0 +1,140 @@
+"""`perfgate heal`: rewrite a profile's thresholds and stages from the evidence, print the diff.
+
+Exit codes: 0 whenever the command did its job, including a plan that was refused (the
+candidate is a regression, or `--verify` rejected the plan): `heal` is not the gate, and the
+refusal is printed (text) or carried in `refused` (JSON). 2 usage, 3 bad input (profile,
+result, baselines, policy; nothing is written), 4 k6/git/GitHub failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from perfgate.errors import UsageError
+from perfgate.settings import Settings
+
+if TYPE_CHECKING:
+    from perfgate.pipeline_heal import HealOutcome
+
+Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
+    heal = sub.add_parser(
+        "heal",
+        help="rewrite a profile's thresholds/stages from the history and print the diff",
+        description="Propose new k6 thresholds and stages from the history (each with its evidence), "
+        "write them into FILE (a YAML/JSON profile or a k6 script with inline options) and print the "
+        "unified diff. Never heals while the --result run is a regression.",
+    )
+    heal.add_argument("--profile", type=Path, required=True, metavar="FILE", help="profile or k6 script")
+    heal.add_argument("--baselines", type=Path, metavar="DIR", help="history root or one scenario's dir")
+    heal.add_argument("--scenario", metavar="NAME", help="history key (default: from the result or file)")
+    heal.add_argument(
+        "--result", type=Path, metavar="RESULT", help="candidate run: healing is refused on a regression"
+    )
+    heal.add_argument(
+        "--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml); default: built-in"
+    )
+    heal.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="k6 script a profile runs with (default: loadtests/notes.js)",
+    )
+    heal.add_argument("--dry-run", action="store_true", help="print the diff; write nothing")
+    heal.add_argument(
+        "--verify", action="store_true", help="re-run k6 with the healed profile; keep it only if it passes"
+    )
+    heal.add_argument(
+        "--publish", choices=("commit", "pr"), help="commit the healed file, or open/update one PR"
+    )
+    heal.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (diff) or the HealPlan JSON"
+    )
+    heal.add_argument(
+        "--timeout", type=float, default=900.0, metavar="S", help="--verify: stop k6 after S seconds"
+    )
+    return {"heal": cmd_heal}
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"perfgate: {message}\n")
+    sys.stderr.flush()
+
+
+def render_heal_text(outcome: HealOutcome, dry_run: bool) -> str:
+    """The diff, then one line per change with its reason, then notices."""
+    plan = outcome.plan
+    lines: list[str] = []
+    if plan.refused:
+        lines.append(f"heal refused: {plan.refused}")
+    elif not plan.changed:
+        lines.append(f"heal: nothing to change in {plan.profile} (scenario {plan.scenario}).")
+    else:
+        action = "would change" if dry_run or not outcome.written else "changed"
+        lines.append(outcome.rewrite.diff.rstrip("\n"))
+        lines.append(
+            f"heal: {action} {len(plan.thresholds)} threshold(s), {len(plan.stages)} stage(s) in {plan.profile}"
+        )
+        lines += [f"  {c.metric} {c.old} → {c.new} ({c.direction}): {c.reason}" for c in plan.thresholds]
+        lines += [f"  stage {c.stage} of {c.scenario}: {c.kind}: {c.reason}" for c in plan.stages]
+    if outcome.verified:
+        lines.append("verify: the healed profile passed a k6 re-run.")
+    lines += [f"note: {notice}" for notice in plan.notices]
+    return "\n".join(lines) + "\n"
+
+
+def _repo_root(path: Path) -> Path:
+    for folder in [path.resolve().parent, *path.resolve().parents]:
+        if (folder / ".git").exists():
+            return folder
+    raise UsageError(f"--publish: {path} is not inside a git repository")
+
+
+def _publish(args: argparse.Namespace, settings: Settings, outcome: HealOutcome) -> str:
+    try:
+        from perfgate.pipeline_publish import publish
+    except ImportError as exc:
+        raise UsageError(
+            "--publish is not available in this build (perfgate.pipeline_publish is missing)"
+        ) from exc
+    profile = args.profile.resolve()
+    result = publish(_repo_root(profile), [profile], outcome.plan, args.publish, settings)
+    where = result.pr_url or result.branch or result.commit or ""
+    return f"publish: {result.operation} {where}".rstrip() + (f" ({result.notice})" if result.notice else "")
+
+
+def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    from perfgate.pipeline_heal import HealRequest, heal
+
+    baselines = args.baselines or settings.baselines
+    if baselines is None:
+        raise UsageError("--baselines DIR is required (or set PERFGATE_BASELINES)")
+    if args.publish and args.dry_run:
+        raise UsageError("--publish and --dry-run exclude each other")
+    request = HealRequest(
+        profile=args.profile,
+        baselines=baselines,
+        scenario=args.scenario,
+        result=args.result,
+        policy=args.policy or settings.policy,
+        script=args.script,
+        dry_run=args.dry_run,
+        verify=args.verify,
+        k6=settings.k6,
+        timeout_s=args.timeout,
+    )
+    outcome = heal(request, today=datetime.now(UTC).date(), say=_say)
+    if args.publish and outcome.written:
+        _say(_publish(args, settings, outcome))
+    if args.format == "json":
+        stdout.write(outcome.plan.model_dump_json(indent=2) + "\n")
+    else:
+        stdout.write(render_heal_text(outcome, args.dry_run))
+    return 0

@@ -1,0 +1,181 @@
+"""`perfgate heal`: propose a HealPlan from the history, rewrite the profile, optionally verify it.
+
+file    = load_loadtest_file(profile)                    adapters.loadtest_files
+history = comparable runs of the scenario                adapters.baselines + core.history
+verdict = the --result run against that history          pipeline.compare (the analyzer)
+plan    = propose_heal(...)                               core.heal (pure)
+rewrite = the new text and its diff                       adapters.loadtest_files
+write (unless dry run) → verify (k6 with the healed profile; restore the file on failure)
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from perfgate.adapters.baselines import BaselineStore
+from perfgate.adapters.loadtest_files import (
+    LoadtestFile,
+    Rewrite,
+    load_loadtest_file,
+    rewrite_loadtest_file,
+    save_loadtest_file,
+)
+from perfgate.adapters.policy_file import load_policy
+from perfgate.adapters.profiles import compute_fingerprint
+from perfgate.adapters.run_dir import LoadedRun, load_run
+from perfgate.core.heal import propose_heal
+from perfgate.core.history import select_baseline
+from perfgate.errors import InputDataError, UsageError
+from perfgate.models import HealPlan, Policy, RunRecord, VerdictKind
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class HealRequest:
+    profile: Path
+    baselines: Path
+    scenario: str | None = None
+    result: Path | None = None
+    policy: Path | None = None
+    script: Path | None = None
+    dry_run: bool = False
+    verify: bool = False
+    k6: Path | None = None
+    timeout_s: float = 900.0
+
+
+@dataclass
+class HealOutcome:
+    plan: HealPlan
+    rewrite: Rewrite
+    written: bool
+    verified: bool | None = None
+
+
+def _scenario(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> tuple[Path, str]:
+    """(history root, scenario): --baselines may name the root or one scenario's directory."""
+    baselines = request.baselines
+    if (baselines / "runs").is_dir() and request.scenario in (None, baselines.name):
+        return baselines.parent, baselines.name
+    if request.scenario:
+        return baselines, request.scenario
+    if loaded is not None and loaded.meta is not None and loaded.meta.scenario:
+        return baselines, loaded.meta.scenario
+    known = BaselineStore(baselines).scenarios() if baselines.is_dir() else []
+    script = request.script.stem if request.script else "notes"
+    for guess in (f"{script}-{file.path.stem}", file.path.stem):
+        if guess in known:
+            return baselines, guess
+    if len(known) == 1:
+        return baselines, known[0]
+    raise UsageError(f"--scenario is required (scenarios in {baselines}: {', '.join(known) or 'none'})")
+
+
+def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> str | None:
+    if loaded is not None and loaded.record.fingerprint is not None:
+        return loaded.record.fingerprint.digest()
+    from perfgate.pipeline_run import NOTES_SCRIPT
+
+    script = file.path if file.kind == "js" else (request.script or NOTES_SCRIPT)
+    try:
+        return compute_fingerprint(file.options, script).digest()
+    except (TypeError, ValueError, KeyError) as exc:
+        raise InputDataError(file.path, f"cannot work out the load model: {exc}") from exc
+
+
+def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, LoadtestFile]:
+    """The plan for `request.profile` (nothing is written)."""
+    from perfgate import pipeline
+
+    file = load_loadtest_file(request.profile)
+    policy = load_policy(request.policy)
+    loaded = load_run(request.result) if request.result is not None else None
+    root, scenario = _scenario(request, file, loaded)
+    runs = BaselineStore(root).runs(scenario)
+    selection = select_baseline(runs, fingerprint=_fingerprint(request, file, loaded))
+    history = [run.record for run in selection.runs]
+    verdict: VerdictKind | None = None
+    candidate: RunRecord | None = None
+    if loaded is not None and request.result is not None:
+        pipeline.check_candidate(request.result, loaded.record)
+        judged = pipeline.compare(
+            loaded, runs, policy, scenario=scenario, source=request.result.name, today=today
+        )
+        verdict, candidate = judged.verdict, loaded.record
+    plan = _propose(file, scenario, history, verdict, policy, candidate)
+    plan.notices[:0] = selection.notices
+    return plan, file
+
+
+def _propose(
+    file: LoadtestFile,
+    scenario: str,
+    history: list[RunRecord],
+    verdict: VerdictKind | None,
+    policy: Policy,
+    candidate: RunRecord | None,
+) -> HealPlan:
+    return propose_heal(
+        scenario=scenario,
+        profile_name=file.path.name,
+        options=file.options,
+        history=history,
+        verdict=verdict,
+        policy=policy,
+        candidate=candidate,
+    )
+
+
+def heal(request: HealRequest, *, today: date, say: Progress) -> HealOutcome:
+    """Compute the plan, verify it with k6 when asked, and write it (unless a dry run).
+
+    Verification runs k6 on a temporary copy of the healed profile *before* the file is
+    touched, so a rejected plan never reaches the file (nothing to restore). A rejected plan is
+    returned with `plan.refused` saying why.
+    """
+    if request.verify and request.profile.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise UsageError("--verify needs a profile data file (.yaml, .yml, .json), not a k6 script")
+    plan, file = compute_plan(request, today=today)
+    rewrite = rewrite_loadtest_file(file, plan)
+    outcome = HealOutcome(plan=plan, rewrite=rewrite, written=False)
+    if not rewrite.changed:
+        return outcome
+    if request.verify:
+        exit_code = _verify(request, file, rewrite, say)
+        outcome.verified = exit_code == 0
+        if not outcome.verified:
+            kept = "nothing was written" if request.dry_run else f"{file.path.name} was left unchanged"
+            plan.refused = (
+                f"Verification failed: k6 crossed the healed thresholds (exit {exit_code}) in a re-run "
+                f"against the notes API; {kept}."
+            )
+            return outcome
+    if not request.dry_run:
+        save_loadtest_file(file.path, rewrite.text)
+        outcome.written = True
+    return outcome
+
+
+def _verify(request: HealRequest, file: LoadtestFile, rewrite: Rewrite, say: Progress) -> int:
+    """k6's exit code for one run of the healed profile (a temp copy) against a fresh notes API."""
+    from perfgate import pipeline_run
+
+    with tempfile.TemporaryDirectory(prefix="perfgate-verify-") as temp:
+        healed = Path(temp) / file.path.name
+        healed.write_text(rewrite.text, encoding="utf-8")
+        run = pipeline_run.RunRequest(
+            profile=healed,
+            run_dir=Path(temp) / "run",
+            script=request.script or pipeline_run.NOTES_SCRIPT,
+            start_notes_api=True,
+            k6=request.k6,
+            timeout_s=request.timeout_s,
+            raw_output="none",
+        )
+        say(f"verifying the healed {file.path.name} with a k6 run")
+        return pipeline_run.run_profile(run, say).k6_exit_code
