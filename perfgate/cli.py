@@ -16,9 +16,7 @@ from typing import Any, TextIO
 
 from perfgate import __version__
 from perfgate.errors import PerfgateError, UsageError
-from perfgate.settings import Settings, load_settings
-
-FORMATS = ("text", "markdown", "json")
+from perfgate.settings import FORMATS, Settings, load_settings
 
 
 def _add_analyze_args(parser: argparse.ArgumentParser) -> None:
@@ -102,8 +100,10 @@ def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     from perfgate import pipeline
-    from perfgate.core.render import render_json, render_markdown, render_text
+    from perfgate.reports import render_report
 
+    if args.explain and args.format in ("junit", "html"):
+        raise UsageError("--explain works with --format text, markdown or json")
     options = pipeline.AnalyzeOptions(
         result=args.result,
         baselines=args.baselines or settings.baselines,
@@ -111,23 +111,21 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
         policy=args.policy or settings.policy,
     )
     now = datetime.now(UTC)
-    verdict, loaded, where = pipeline.analyze(options, today=now.date())
+    analysis = pipeline.analyze(options, today=now.date())
+    verdict = analysis.verdict
     color = _use_color(stdout, settings) and args.output is None
     if args.explain:
         from perfgate import cli_explain, pipeline_explain
 
-        explanation = pipeline_explain.explain_loaded(verdict, loaded, options.policy, settings)
+        explanation = pipeline_explain.explain_loaded(verdict, analysis.loaded, options.policy, settings)
         text = cli_explain.render_with_explanation(verdict, explanation, args.format, color=color)
-    elif args.format == "json":
-        text = render_json(verdict)
-    elif args.format == "markdown":
-        text = render_markdown(verdict)
     else:
-        text = render_text(verdict, color=color)
+        text = render_report(analysis, args.format, today=now.date(), color=color)
     if args.record:
-        if where is None:
+        if analysis.where is None:
             raise UsageError("--record needs --baselines DIR")
-        stored = pipeline.record(loaded, where, now=now, run_id=args.run_id, verdict=verdict)
+        where = analysis.where
+        stored = pipeline.record(analysis.loaded, where, now=now, run_id=args.run_id, verdict=verdict)
         print(f"recorded run {stored.run_id} in {where.root / where.scenario}", file=sys.stderr)
     _emit(text, args.output, stdout)
     return verdict.exit_code
@@ -158,7 +156,11 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {"analyze": cmd_analyze, "record": cmd_record, "schemas": cmd_schemas}
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
+    "analyze": cmd_analyze,
+    "record": cmd_record,
+    "schemas": cmd_schemas,
+}
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
@@ -178,7 +180,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return 130
     except Exception:  # a bug: show it in full, but never let it look like a verdict
         traceback.print_exc()
-        print("perfgate: internal error (exit 70); this is a bug in perfgate, not a regression", file=sys.stderr)
+        print(
+            "perfgate: internal error (exit 70); this is a bug in perfgate, not a regression", file=sys.stderr
+        )
         return 70
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from perfgate.errors import UsageError
-from perfgate.settings import Settings
+from perfgate.settings import FORMATS, Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", metavar="NAME", help="history key (default: <script>-<profile>)")
     parser.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
     parser.add_argument(
-        "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+        "--format", choices=FORMATS, default="text", help="output format printed (default: text)"
     )
     parser.add_argument("--record", action="store_true", help="append the run to the history afterwards")
     parser.add_argument(
@@ -114,7 +114,7 @@ def _say(message: str) -> None:
 
 def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO, *, start_api: bool) -> int:
     from perfgate import pipeline, pipeline_run
-    from perfgate.core.render import render_json, render_markdown, render_text
+    from perfgate.reports import render_report, write_run_reports
 
     now = datetime.now(UTC)
     faults = _faults(args)
@@ -141,22 +141,18 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
         scenario=args.scenario,
         policy=args.policy or settings.policy,
     )
-    verdict, loaded, where = pipeline.analyze(options, today=now.date())
-    (request.run_dir / "report.md").write_text(render_markdown(verdict), encoding="utf-8")
-    (request.run_dir / "verdict.json").write_text(render_json(verdict), encoding="utf-8")
-    if args.format == "json":
-        stdout.write(render_json(verdict))
-    elif args.format == "markdown":
-        stdout.write(render_markdown(verdict))
-    else:
-        stdout.write(render_text(verdict, color=stdout.isatty() and not settings.no_color))
+    analysis = pipeline.analyze(options, today=now.date())
+    report = write_run_reports(analysis, request.run_dir, today=now.date())
+    color = stdout.isatty() and not settings.no_color
+    stdout.write(render_report(analysis, args.format, today=now.date(), color=color))
     if args.record:
-        if where is None:
+        if analysis.where is None:
             raise UsageError("--record needs --baselines DIR")
-        stored = pipeline.record(loaded, where, now=now, run_id=None, verdict=verdict)
+        where = analysis.where
+        stored = pipeline.record(analysis.loaded, where, now=now, run_id=None, verdict=analysis.verdict)
         _say(f"recorded run {stored.run_id} in {where.root / where.scenario}")
-    _say(f"report: {request.run_dir / 'report.md'} (JSON: verdict.json beside it)")
-    return verdict.exit_code
+    _say(f"report: {report} (also report.md, verdict.json, junit.xml beside it)")
+    return analysis.verdict.exit_code
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:

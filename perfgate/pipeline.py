@@ -10,7 +10,7 @@ from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.core.detect import detect_regressions
-from perfgate.core.history import select_baseline
+from perfgate.core.history import BaselineSelection, select_baseline
 from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError
 from perfgate.models import Policy, RunRecord, StoredRun, Verdict
@@ -71,12 +71,21 @@ def _verdict_without_history(loaded: LoadedRun, scenario: str, source: str, reas
     )
 
 
+def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelection:
+    digest = loaded.record.fingerprint.digest() if loaded.record.fingerprint else None
+    return select_baseline(runs, fingerprint=digest)
+
+
 def compare(
-    loaded: LoadedRun, runs: list[StoredRun], policy: Policy, *, scenario: str, source: str, today: date
+    loaded: LoadedRun,
+    selection: BaselineSelection,
+    policy: Policy,
+    *,
+    scenario: str,
+    source: str,
+    today: date,
 ) -> Verdict:
     candidate = loaded.record
-    digest = candidate.fingerprint.digest() if candidate.fingerprint else None
-    selection = select_baseline(runs, fingerprint=digest)
     if selection.load_model_changed:
         return _verdict_without_history(
             loaded,
@@ -105,7 +114,15 @@ def compare(
     )
 
 
-def analyze(options: AnalyzeOptions, *, today: date) -> tuple[Verdict, LoadedRun, HistoryLocation | None]:
+@dataclass(frozen=True)
+class Analysis:
+    verdict: Verdict
+    loaded: LoadedRun
+    where: HistoryLocation | None
+    history: list[StoredRun] = field(default_factory=list, metadata={"doc": "the comparable runs"})
+
+
+def analyze(options: AnalyzeOptions, *, today: date) -> Analysis:
     loaded = load_run(options.result)
     check_candidate(options.result, loaded.record)
     policy = load_policy(options.policy)
@@ -113,11 +130,11 @@ def analyze(options: AnalyzeOptions, *, today: date) -> tuple[Verdict, LoadedRun
     if options.baselines is None:
         scenario = options.scenario or (loaded.meta.scenario if loaded.meta else None) or DEFAULT_SCENARIO
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
-        return _verdict_without_history(loaded, scenario, source, reason), loaded, None
+        return Analysis(_verdict_without_history(loaded, scenario, source, reason), loaded, None)
     where = locate_history(options.baselines, options.scenario, loaded)
-    runs = BaselineStore(where.root).runs(where.scenario)
-    verdict = compare(loaded, runs, policy, scenario=where.scenario, source=source, today=today)
-    return verdict, loaded, where
+    selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
+    verdict = compare(loaded, selection, policy, scenario=where.scenario, source=source, today=today)
+    return Analysis(verdict, loaded, where, list(selection.runs))
 
 
 def record(

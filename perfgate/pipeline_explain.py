@@ -93,8 +93,8 @@ def analyze_and_explain(
     http_client: httpx.Client | None = None,
 ) -> tuple[Verdict, Explanation]:
     """`perfgate explain`: the analyzer's verdict, unchanged, and its explanation."""
-    verdict, loaded, _where = pipeline.analyze(options, today=today)
+    analysis = pipeline.analyze(options, today=today)
     explanation = explain_loaded(
-        verdict, loaded, options.policy, settings, plan=plan, http_client=http_client
+        analysis.verdict, analysis.loaded, options.policy, settings, plan=plan, http_client=http_client
     )
-    return verdict, explanation
+    return analysis.verdict, explanation

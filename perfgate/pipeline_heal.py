@@ -104,7 +104,12 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
     if loaded is not None and request.result is not None:
         pipeline.check_candidate(request.result, loaded.record)
         judged = pipeline.compare(
-            loaded, runs, policy, scenario=scenario, source=request.result.name, today=today
+            loaded,
+            pipeline.comparable_runs(loaded, runs),
+            policy,
+            scenario=scenario,
+            source=request.result.name,
+            today=today,
         )
         verdict, candidate = judged.verdict, loaded.record
     plan = _propose(file, scenario, history, verdict, policy, candidate)

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+FORMATS = ("text", "markdown", "json", "junit", "html")  # report formats every command accepts
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PERFGATE_", env_ignore_empty=True, extra="ignore")

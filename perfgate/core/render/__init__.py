@@ -3,7 +3,8 @@
 Pure: models in, one `str` out; the CLI and the pipeline print or write it.
 """
 
-from perfgate.core.render.html import render_html
+from typing import Any
+
 from perfgate.core.render.junit import render_junit
 from perfgate.core.render.markdown import MARKER, escape_md, render_markdown
 from perfgate.core.render.text import render_json, render_text
@@ -17,3 +18,12 @@ __all__ = [
     "render_markdown",
     "render_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`render_html` pulls in matplotlib (~0.4 s): imported only when a report needs it."""
+    if name == "render_html":
+        from perfgate.core.render.html import render_html
+
+        return render_html
+    raise AttributeError(name)
