@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -38,7 +39,42 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     prune.add_argument("--compact-after", type=int, metavar="M", help="compact runs older than the newest M")
     prune.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
     prune.add_argument("--dry-run", action="store_true", help="report what would change; touch nothing")
-    return {"history": cmd_history}
+    trend = sub.add_parser(
+        "trend",
+        help="scan the whole history for change points",
+        description="Scan a scenario's history (valid runs of its newest load model) for change points and "
+        "name, per gated metric, the run where each change starts.",
+    )
+    trend.add_argument("--baselines", type=Path, metavar="DIR", help="history root (default: baselines)")
+    trend.add_argument("--scenario", metavar="NAME", help="scenario (default: the only one)")
+    trend.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
+    trend.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    return {"history": cmd_history, "trend": cmd_trend}
+
+
+def cmd_trend(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    from perfgate import pipeline
+
+    scenario, report = pipeline.trend(_root(args, settings), args.scenario, args.policy or settings.policy)
+    if args.format == "json":
+        payload = {"scenario": scenario, **report.model_dump(mode="json")}
+        stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    changes = [(m, cp) for m in report.metrics for cp in m.change_points]
+    stdout.write(
+        f"{scenario}: {report.runs} runs scanned, {len(changes)} change point(s) ({report.penalty_rule})\n"
+    )
+    for metric, point in changes:
+        ratio = f"×{point.change_ratio:.2f}" if point.change_ratio is not None else "from 0"
+        stdout.write(
+            f"  {metric.metric} {metric.stat}: {point.classification} {ratio} starting at run {point.run_id} "
+            f"({point.mean_before:.4g} → {point.mean_after:.4g})\n"
+        )
+    for notice in report.notices:
+        stdout.write(f"note: {notice}\n")
+    return 0
 
 
 def _root(args: argparse.Namespace, settings: Settings) -> Path:

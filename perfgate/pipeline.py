@@ -9,10 +9,10 @@ from pathlib import Path
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun, load_run
-from perfgate.core.detect import detect_regressions
+from perfgate.core.detect import TrendReport, detect_regressions, scan_trend
 from perfgate.core.history import BaselineSelection, select_baseline
 from perfgate.core.summary import summarize_resources, summarize_run
-from perfgate.errors import InputDataError
+from perfgate.errors import InputDataError, UsageError
 from perfgate.models import Policy, RunRecord, StoredRun, Verdict
 
 DEFAULT_SCENARIO = "default"
@@ -148,3 +148,21 @@ def record(
     store = BaselineStore(where.root)
     kind = verdict.verdict if verdict is not None else None
     return store.record(where.scenario, loaded.record, recorded_at=now, run_id=run_id, verdict=kind)
+
+
+def trend(baselines: Path, scenario: str | None, policy_path: Path | None) -> tuple[str, TrendReport]:
+    """Change points over a scenario's whole history (valid runs of the newest load model)."""
+    root, name = (
+        (baselines.parent, baselines.name) if (baselines / "runs").is_dir() else (baselines, scenario)
+    )
+    store = BaselineStore(root)
+    if name is None:
+        known = store.scenarios()
+        if len(known) != 1:
+            raise UsageError(f"--scenario is required (scenarios: {', '.join(known) or 'none'})")
+        name = known[0]
+    runs = [run for run in store.runs(name) if run.valid]
+    if runs:
+        newest = runs[-1].fingerprint
+        runs = [run for run in runs if run.fingerprint == newest]
+    return name, scan_trend([(run.run_id, run.record) for run in runs], load_policy(policy_path))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import make_run_record
+from factories import DEFAULT_ENDPOINTS, make_run_record
 
 from perfgate.cli import main
 
@@ -195,3 +195,39 @@ def test_a_bug_exits_70_and_is_never_a_verdict(capsys: pytest.CaptureFixture[str
     assert code == 70
     err = capsys.readouterr().err
     assert "RuntimeError: boom" in err and "internal error" in err
+
+
+def test_trend_names_the_run_where_a_step_starts(tmp_path: Path) -> None:
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from perfgate.adapters.baselines import BaselineStore
+
+    rng = random.Random(7)
+    store = BaselineStore(tmp_path)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for i in range(24):
+        level = 40.0 if i < 12 else 60.0  # +50 % on create_note from run 12 on
+        endpoints = {
+            name: {"p(95)": stats["p(95)"] * rng.uniform(0.97, 1.03)}
+            for name, stats in DEFAULT_ENDPOINTS.items()
+        }
+        endpoints["create_note"] = {"p(95)": level * rng.uniform(0.95, 1.05)}
+        record = make_run_record(endpoints)
+        store.record("notes", record, recorded_at=start + timedelta(hours=i), run_id=f"run-{i:02d}")
+    code, out = run_cli("trend", "--baselines", str(tmp_path), "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["scenario"] == "notes" and report["runs"] == 24
+    create = next(
+        m
+        for m in report["metrics"]
+        if m["metric"] == "http_req_duration{name:create_note}" and m["stat"] == "p(95)"
+    )
+    (point,) = create["change_points"]
+    assert abs(point["index"] - 12) <= 2
+    assert point["classification"] == "regression"
+    get_note = [m for m in report["metrics"] if m["metric"] == "http_req_duration{name:get_note}"]
+    assert all(cp["classification"] == "noise" for m in get_note for cp in m["change_points"])
+    code, text = run_cli("trend", "--baselines", str(tmp_path))
+    assert code == 0 and "create_note" in text and "run-1" in text
