@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from perfgate.core.detect.drift import relative_drift
+from perfgate.core.detect.environment import Attribution
 from perfgate.core.detect.evidence import Settings
 from perfgate.core.detect.extract import gated_targets
 from perfgate.core.detect.gather import add_environment, basic_evidence
@@ -61,15 +62,20 @@ def detect_regressions(
         min_runs=policy.history.min_runs,
         environment_note=env_notes[0] if env_notes else "",
     )
-    environment = {f"factor|{stat}": round(a.factor_ratio, 4) for stat, a in attributions.items()}
-    contention = next((a.contention_z for a in attributions.values() if a.contention_z is not None), None)
-    if contention is not None:
-        environment["contention_z"] = round(contention, 3)
     return Detection(
         verdict=kind,
         reason=reason,
         findings=findings,
         notices=notices,
         history_runs=len(runs),
-        environment=environment,
+        environment=_environment_summary(attributions),
     )
+
+
+def _environment_summary(attributions: dict[str, Attribution]) -> dict[str, float]:
+    """Shared latency multiplier per stat and the runner-contention z, for the report."""
+    environment = {f"factor|{stat}": round(a.factor_ratio, 4) for stat, a in attributions.items()}
+    contention = next((a.contention_z for a in attributions.values() if a.contention_z is not None), None)
+    if contention is not None:
+        environment["contention_z"] = round(contention, 3)
+    return environment

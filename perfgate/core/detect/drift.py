@@ -22,11 +22,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from perfgate.core.detect.environment import MEAN_STAT, shared_shift
+from perfgate.core.detect.environment import MEAN_STAT, excess_rows, latency_logs
 from perfgate.core.detect.evidence import Drift, Evidence, Settings, floors_exceeded
 from perfgate.core.detect.extract import Target, raw_values, to_space
 from perfgate.core.detect.robust import (
     FloatArray,
+    mad_df,
     mann_kendall_z,
     prediction_z,
     robust_center_scale,
@@ -55,7 +56,7 @@ def drift_evidence(target: Target, values: FloatArray, observed: float, settings
         return None
     stats = robust_center_scale(to_space(anchor_values, target), target.scale_floor)
     obs_space = float(to_space(np.array([observed]), target)[0])
-    p_value = t_sf(prediction_z(obs_space, stats), stats.n - 1)
+    p_value = t_sf(prediction_z(obs_space, stats), mad_df(stats.n))
     window = np.append(values[-TREND_WINDOW:], observed)
     trend = mann_kendall_z(to_space(window, target))
     if p_value >= settings.drift_alpha or trend < settings.trend_z:
@@ -94,15 +95,15 @@ def _excess_series(
     stat: str, targets: Sequence[Target], runs: Sequence[RunRecord], anchor: Sequence[RunRecord]
 ) -> dict[str, tuple[FloatArray, float]] | None:
     """Per endpoint: its excess (log, vs the anchor's levels) in each of `runs`, and the anchor's sigma."""
-    rows = []
-    for run in runs:
-        observed = [run.value(t.metric, stat) for t in targets]
-        shift = shared_shift(stat, targets, observed, anchor)
-        if shift is None:
-            return None
-        rows.append(shift)
-    names = set.intersection(*(set(row.excess) for row in rows))
-    return {n: (np.array([row.excess[n] for row in rows]), rows[-1].excess_scale[n]) for n in names}
+    rows = latency_logs(stat, targets, runs)
+    if len(targets) < 2 or len(anchor) < 2 or not np.isfinite(rows).all():
+        return None
+    excess, _, sigma = excess_rows(latency_logs(stat, targets, anchor), rows)
+    return {
+        str(t.endpoint): (excess[:, e], float(sigma[e]))
+        for e, t in enumerate(targets)
+        if np.isfinite(excess[:, e]).all()
+    }
 
 
 def _judge_relative(
@@ -117,7 +118,7 @@ def _judge_relative(
     mean_series, sigma = means
     recent = mean_series[-LEVEL_RUNS:]
     z = float(np.mean(recent)) / (sigma / np.sqrt(recent.size))
-    p_value = t_sf(z, len(anchor) - 1)
+    p_value = t_sf(z, mad_df(len(anchor)))
     trend = mann_kendall_z(mean_series)
     anchor_level = float(np.median(raw_values(anchor, ev.target)))
     own_ratio = float(np.exp(np.median(levels)))

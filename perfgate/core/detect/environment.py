@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 
 from perfgate.core.detect.extract import LOG_EPSILON, Target, raw_values
-from perfgate.core.detect.robust import FloatArray, prediction_z, robust_center_scale
+from perfgate.core.detect.robust import FloatArray, mad_df, prediction_z, robust_center_scale
 from perfgate.models import RunRecord
 
 RUNNER_SIGNALS = ("k6_overhead_ms", "http_req_sending_ms", "http_req_receiving_ms", "http_req_blocked_ms")
@@ -68,14 +68,37 @@ class Attribution:
 
 def _loo_median(residuals: FloatArray) -> FloatArray:
     """For each column, the median of the other columns' residuals (row-wise, NaN-aware)."""
-    n_cols = residuals.shape[1]
     out = np.full(residuals.shape, np.nan)
-    for e in range(n_cols):
+    complete = np.isfinite(residuals).all(axis=1)
+    for e in range(residuals.shape[1]):
         others = np.delete(residuals, e, axis=1)
-        valid = np.isfinite(others).any(axis=1)
-        if valid.any():
-            out[valid, e] = np.nanmedian(others[valid], axis=1)
+        out[complete, e] = np.median(others[complete], axis=1)
+        partial = ~complete & np.isfinite(others).any(axis=1)
+        if partial.any():
+            out[partial, e] = np.nanmedian(others[partial], axis=1)
     return out
+
+
+def excess_rows(history_logs: FloatArray, rows_logs: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Excess of each row's endpoints over the other endpoints of the same row, against the
+    history's levels: (excess k x E, studentised z k x E, history sigma per endpoint E)."""
+    centers = np.array([_nanmedian(history_logs[:, e]) for e in range(history_logs.shape[1])])
+    hist_r = history_logs - centers
+    rows_r = rows_logs - centers
+    hist_x = hist_r - _loo_median(hist_r)
+    rows_x = rows_r - _loo_median(rows_r)
+    excess = np.full(rows_x.shape, np.nan)
+    z = np.full(rows_x.shape, np.nan)
+    sigma = np.full(rows_x.shape[1], np.nan)
+    for e in range(rows_x.shape[1]):
+        column = hist_x[:, e][np.isfinite(hist_x[:, e])]
+        if column.size < 2:
+            continue
+        stats = robust_center_scale(column, FACTOR_FLOOR)
+        excess[:, e] = rows_x[:, e] - stats.center
+        z[:, e] = excess[:, e] / (stats.scale * np.sqrt(1.0 + 1.0 / stats.n))
+        sigma[e] = stats.scale
+    return excess, z, sigma
 
 
 def _row_median(residuals: FloatArray) -> FloatArray:
@@ -98,20 +121,15 @@ def compute_shared_shift(
     hist_factors = _row_median(hist_r)
     factor = float(_row_median(cand_r)[0])
     factor_stats = robust_center_scale(hist_factors, FACTOR_FLOOR)
-    hist_x = hist_r - _loo_median(hist_r)
-    cand_x = cand_r - _loo_median(cand_r)
+    excess_all, z_all, sigma = excess_rows(history_logs, candidate_logs[None, :])
     excess: dict[str, float] = {}
     excess_z: dict[str, float] = {}
     excess_scale: dict[str, float] = {}
     for e, name in enumerate(endpoints):
-        column = hist_x[:, e][np.isfinite(hist_x[:, e])]
-        value = float(cand_x[0, e])
-        if column.size < 2 or not np.isfinite(value):
-            continue
-        x_stats = robust_center_scale(column, FACTOR_FLOOR)
-        excess[name] = value - x_stats.center
-        excess_z[name] = prediction_z(value, x_stats)
-        excess_scale[name] = x_stats.scale
+        if np.isfinite(excess_all[0, e]):
+            excess[name] = float(excess_all[0, e])
+            excess_z[name] = float(z_all[0, e])
+            excess_scale[name] = float(sigma[e])
     return SharedShift(
         stat=stat,
         endpoints=endpoints,
@@ -120,7 +138,7 @@ def compute_shared_shift(
         history_factors=hist_factors,
         excess=excess,
         excess_z=excess_z,
-        excess_df=len(hist_factors) - 1,
+        excess_df=mad_df(len(hist_factors)),
         excess_scale=excess_scale,
     )
 
@@ -188,14 +206,19 @@ def _times(ratio: float) -> str:
     return f"×{ratio:.2f}"
 
 
+def latency_logs(stat: str, targets: Sequence[Target], runs: Sequence[RunRecord]) -> FloatArray:
+    """runs x endpoints log latencies of one stat (NaN where missing)."""
+    columns = [raw_values(runs, replace(t, stat=stat)) for t in targets]
+    return np.log(np.maximum(np.column_stack(columns), LOG_EPSILON))
+
+
 def shared_shift(
     stat: str, targets: Sequence[Target], observed: Sequence[float | None], recent: Sequence[RunRecord]
 ) -> SharedShift | None:
     """Shared factor and excess for one stat over the endpoints of `targets` (None if unavailable)."""
     if any(value is None for value in observed):
         return None
-    targets = [replace(t, stat=stat) for t in targets]
-    hist = np.log(np.maximum(np.column_stack([raw_values(recent, t) for t in targets]), LOG_EPSILON))
+    hist = latency_logs(stat, targets, recent)
     cand = np.log(np.maximum(np.array(observed, dtype=float), LOG_EPSILON))
     return compute_shared_shift(stat, [str(t.endpoint) for t in targets], hist, cand)
 

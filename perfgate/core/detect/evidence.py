@@ -19,9 +19,13 @@ class Settings:
     anchor_window: int = 20  # oldest runs forming the long-run (drift) baseline, at most
     trend_z: float = 2.33  # Mann-Kendall z for a creep in the recent window (p < 0.01)
     drift_alpha: float = 0.01  # drift: against the anchor at p < 0.01 AND a creep at p < 0.01
-    use_context_model: bool = True
+    # The learned detectors did not earn their place on the real-run corpus (bench/detection.py:
+    # identical verdicts with and without them; alone, the context model flags 4/16 clean and
+    # 8/16 contended runs, the Isolation Forest no single-endpoint fault) and they cost ~1 s of
+    # scikit-learn import per analysis: available, off by default.
+    use_context_model: bool = False
     context_model: Literal["rf", "gbr", "voting"] = "rf"  # rf: OOB conformal; gbr/voting: 5-fold CV+
-    use_isolation_forest: bool = True
+    use_isolation_forest: bool = False
     max_train_runs: int = 200  # newest runs the context model trains on
     anomaly_quantile: float = 0.99  # Isolation Forest: score beyond this history quantile
 

@@ -12,6 +12,7 @@ from perfgate.core.detect.evidence import Evidence, Settings
 from perfgate.core.detect.extract import Target, bad_events, raw_values, run_signals, to_space
 from perfgate.core.detect.robust import (
     binomial_sf,
+    mad_df,
     poisson_sf,
     prediction_z,
     robust_center_scale,
@@ -37,7 +38,7 @@ def basic_evidence(
     obs_space = float(to_space(np.array([observed]), target)[0])
     stats = robust_center_scale(space, target.scale_floor)
     z = prediction_z(obs_space, stats)
-    ev.p_value = t_sf(abs(z), stats.n - 1)
+    ev.p_value = t_sf(abs(z), mad_df(stats.n))
     if ev.p_value < settings.alpha:
         ev.detectors.append("robust_pi")
     if z > 0:
@@ -117,7 +118,7 @@ def _z_crit(settings: Settings, n: int) -> float:
     low, high = 0.0, 50.0
     for _ in range(60):
         mid = (low + high) / 2
-        if t_sf(mid, max(n - 1, 1)) > settings.alpha:
+        if t_sf(mid, mad_df(n)) > settings.alpha:
             low = mid
         else:
             high = mid

@@ -39,6 +39,7 @@ CONTEXT_SIGNALS = (
     "http_req_blocked_ms",
 )
 FOREST_TREES = 60
+IFOREST_SAMPLES = 128
 CV_FOLDS = 5
 
 

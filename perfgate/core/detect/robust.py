@@ -3,11 +3,12 @@
 Everything here works on plain float arrays already transformed by the caller (log space for
 latencies and throughput, raw for rates and counts) and oriented so that *larger is worse*.
 
-- `robust_center_scale`: median and MAD-based sigma (1.4826 * MAD), floored so a constant
-  history (MAD = 0) never divides by zero.
+- `robust_center_scale`: median and Qn sigma (Rousseeuw-Croux), floored so a constant
+  history (all distances 0) never divides by zero.
 - `prediction_z`: how far a new observation lies outside the history, as a Student-t statistic
-  of a prediction interval (df = n - 1, inflation sqrt(1 + 1/n)); `t_sf` turns it into a
-  one-sided p-value.
+  of a prediction interval (inflation sqrt(1 + 1/n)); `t_sf` turns it into a one-sided p-value
+  with `mad_df(n)` degrees of freedom: a robust sigma is noisier than an SD (Qn: 82 %
+  efficiency), so a short history gets a wider interval instead of false alarms.
 - `binomial_sf` / `poisson_sf`: exact tails for error counts and dropped iterations, where
   the history is often all zeros and a Gaussian spread says nothing.
 - `mann_kendall_z`: the Mann-Kendall trend statistic (normal approximation), used by the
@@ -25,6 +26,13 @@ from scipy import special
 FloatArray = NDArray[np.float64]
 
 MAD_TO_SIGMA = 1.4826
+QN_CONSTANT = 2.2219
+QN_EFFICIENCY = 0.82  # Gaussian efficiency of Qn: its sigma is worth ~82 % of the runs of an SD
+
+
+def mad_df(n: int) -> int:
+    """Degrees of freedom of a t test whose sigma is a robust (Qn) estimate over n values."""
+    return max(1, round(QN_EFFICIENCY * (n - 1)))
 
 
 @dataclass(frozen=True)
@@ -34,13 +42,28 @@ class CenterScale:
     n: int
 
 
+def qn_scale(values: FloatArray) -> float:
+    """Rousseeuw-Croux Qn: 2.2219 × the k-th smallest pairwise distance, k = C(n//2 + 1, 2).
+
+    As robust as the MAD (50 % breakdown) but 82 % efficient instead of 37 %, and it does not
+    assume symmetry; O(n²) here, fine for the few hundred runs a history holds.
+    """
+    n = int(values.size)
+    if n < 2:
+        return 0.0
+    i, j = np.triu_indices(n, k=1)
+    distances = np.abs(values[i] - values[j])
+    h = n // 2 + 1
+    k = h * (h - 1) // 2
+    return QN_CONSTANT * float(np.partition(distances, k - 1)[k - 1])
+
+
 def robust_center_scale(values: FloatArray, floor: float) -> CenterScale:
-    """Median and MAD sigma of `values`, the sigma never below `floor` (> 0)."""
+    """Median and Qn sigma of `values`, the sigma never below `floor` (> 0)."""
     if values.size == 0:
         raise ValueError("robust_center_scale needs at least one value")
     center = float(np.median(values))
-    mad = float(np.median(np.abs(values - center)))
-    return CenterScale(center=center, scale=max(MAD_TO_SIGMA * mad, floor), n=int(values.size))
+    return CenterScale(center=center, scale=max(qn_scale(values), floor), n=int(values.size))
 
 
 def diff_sigma(values: FloatArray) -> float:

@@ -1,0 +1,316 @@
+"""Detection benchmark on the real-run corpus (bench/corpus): perfgate vs simple anchors.
+
+    /tmp/venv/bin/python bench/detection.py
+
+History = the calibration and history runs in recording order (~46 runs, 8 of them on a
+CPU-contended machine). Every candidate is judged against that same history with the default
+policy (p95/p99 per endpoint: ≥ ×1.10 and ≥ +2 ms; error rates: ≥ +0.01; checks; throughput).
+Improvement candidates are the clean candidates judged against the 12 runs recorded with a
++40 % search_notes fault. A cell is `flagged/candidates`: the method would fail the gate.
+For single-endpoint and error faults `(right k)` counts those that named the faulted endpoint.
+
+Anchors, on the same runs and the same gated values:
+- static: any endpoint p95 > 1.2 × its typical (median) history p95, or error rate > 0.01;
+- prev×1.2 / prev×1.5: any gated value worse than the previous run by that ratio
+  (github-action-benchmark's alert rule; a previous 0 error rate alerts on any error);
+- t-PI: any gated value beyond a one-sided 99 % Student-t prediction interval of the history
+  (mean ± t·s·sqrt(1 + 1/n), raw values: Bencher's default t-test threshold).
+perfgate variants: `robust` (statistics + environment structure: the default), `+ctx` (+ context
+regressor: random forest with out-of-bag conformal residuals), `+ctx(gbr)` / `+ctx(vote)`
+(gradient boosting / voting ensemble with 5-fold CV+ residuals), `+ctx+IF` (+ Isolation Forest).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from perfgate.core.detect import Detection, Settings, detect_regressions, scan_trend  # noqa: E402
+from perfgate.core.detect.extract import Target, gated_targets  # noqa: E402
+from perfgate.models import MetricSeries, Policy, RunRecord  # noqa: E402
+
+CORPUS = ROOT / "bench" / "corpus"
+TODAY = date(2026, 1, 1)
+POLICY = Policy()
+HISTORY_KINDS = ("calibration", "history")
+ORDER = [
+    "clean",
+    "contention",
+    "latency+10",
+    "latency+15",
+    "latency+25",
+    "latency+40",
+    "errors",
+    "global-latency+30",
+    "global-cpu+30",
+    "improvement",
+]
+CONFIGS = {
+    "robust": Settings(),
+    "+ctx": Settings(use_context_model=True),
+    "+ctx(gbr)": Settings(use_context_model=True, context_model="gbr"),
+    "+ctx(vote)": Settings(use_context_model=True, context_model="voting"),
+    "+ctx+IF": Settings(use_context_model=True, use_isolation_forest=True),
+}
+
+
+def load_corpus() -> tuple[list[dict], dict[str, RunRecord]]:
+    manifest = json.loads((CORPUS / "manifest.json").read_text())
+    runs = sorted(manifest["runs"], key=lambda r: r["order"])
+    records = {
+        r["id"]: RunRecord.model_validate_json((CORPUS / "runs" / f"{r['id']}.json").read_text())
+        for r in runs
+    }
+    return runs, records
+
+
+def _worse(target: Target, value: float, reference: float) -> float:
+    """How much worse `value` is than `reference` as a ratio (>1 = worse)."""
+    high, low = (value, reference) if target.sign > 0 else (reference, value)
+    if low <= 0:
+        return np.inf if high > low else 1.0
+    return high / low
+
+
+def anchor_static(candidate: RunRecord, history: list[RunRecord]) -> bool:
+    for target in gated_targets(candidate, POLICY):
+        value = candidate.value(target.metric, target.stat)
+        if target.is_endpoint_latency and target.stat == "p(95)":
+            typical = np.median([h.value(target.metric, target.stat) or np.nan for h in history])
+            if value is not None and value > 1.2 * typical:
+                return True
+        if target.metric.startswith("http_req_failed") and value is not None and value > 0.01:
+            return True
+    return False
+
+
+def anchor_previous(ratio: float) -> Callable[[RunRecord, list[RunRecord]], bool]:
+    def flag(candidate: RunRecord, history: list[RunRecord]) -> bool:
+        previous = history[-1]
+        for target in gated_targets(candidate, POLICY):
+            value, before = (
+                candidate.value(target.metric, target.stat),
+                previous.value(target.metric, target.stat),
+            )
+            if value is not None and before is not None and _worse(target, value, before) > ratio:
+                return True
+        return False
+
+    return flag
+
+
+def anchor_t_interval(candidate: RunRecord, history: list[RunRecord]) -> bool:
+    for target in gated_targets(candidate, POLICY):
+        value = candidate.value(target.metric, target.stat)
+        past = np.array([v for h in history if (v := h.value(target.metric, target.stat)) is not None])
+        if value is None or past.size < 3:
+            continue
+        n, mean, sd = past.size, past.mean(), past.std(ddof=1)
+        half = stats.t.ppf(0.99, n - 1) * sd * np.sqrt(1 + 1 / n)
+        if (target.sign > 0 and value > mean + half) or (target.sign < 0 and value < mean - half):
+            return True
+    return False
+
+
+def perfgate(settings: Settings) -> Callable[[RunRecord, list[RunRecord]], Detection]:
+    def run(candidate: RunRecord, history: list[RunRecord]) -> Detection:
+        return detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
+
+    return run
+
+
+def regressed_endpoints(detection: Detection) -> set[str]:
+    return {f.endpoint or "" for f in detection.findings if f.classification == "regression"}
+
+
+def _perfgate_cell(
+    name: str,
+    settings: Settings,
+    chosen: list[tuple[dict, RunRecord]],
+    base: list[RunRecord],
+    verdicts: dict[str, int],
+) -> str:
+    """`flagged/candidates (right endpoint)` for one perfgate variant; tallies the default's verdicts."""
+    flagged = right = 0
+    for run, candidate in chosen:
+        detection = perfgate(settings)(candidate, base)
+        if name == "robust":
+            verdicts[detection.verdict] = verdicts.get(detection.verdict, 0) + 1
+        if detection.verdict == "regression":
+            flagged += 1
+            right += run.get("endpoint") in regressed_endpoints(detection)
+    named = f" ({right})" if chosen[0][0].get("endpoint") else ""
+    return f"{flagged}/{len(chosen)}{named}"
+
+
+def evaluate(runs: list[dict], records: dict[str, RunRecord]) -> None:
+    history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
+    improvement_history = [records[r["id"]] for r in runs if r["kind"] == "improvement-history"]
+    candidates = [(r, records[r["id"]]) for r in runs if r["kind"] in ORDER]
+    candidates += [({**r, "kind": "improvement"}, records[r["id"]]) for r in runs if r["kind"] == "clean"]
+    anchors: dict[str, Callable[[RunRecord, list[RunRecord]], bool]] = {
+        "static": anchor_static,
+        "prev×1.2": anchor_previous(1.2),
+        "prev×1.5": anchor_previous(1.5),
+        "t-PI": anchor_t_interval,
+    }
+    print(
+        f"history: {len(history)} runs ({sum(r['hogs'] > 0 for r in runs if r['kind'] == 'history')} contended)"
+    )
+    header = f"{'candidates':20s}" + "".join(f"{name:>16s}" for name in [*CONFIGS, *anchors])
+    print(header)
+    verdicts: dict[str, dict[str, int]] = {}
+    for kind in ORDER:
+        chosen = [(r, c) for r, c in candidates if r["kind"] == kind]
+        if not chosen:
+            continue
+        base = improvement_history if kind == "improvement" else history
+        cells = [
+            _perfgate_cell(name, settings, chosen, base, verdicts.setdefault(kind, {}))
+            for name, settings in CONFIGS.items()
+        ]
+        for fn in anchors.values():
+            cells.append(f"{sum(fn(c, base) for _, c in chosen)}/{len(chosen)}")
+        print(f"{kind:20s}" + "".join(f"{cell:>16s}" for cell in cells))
+    improved = [
+        perfgate(CONFIGS["robust"])(c, improvement_history)
+        for r, c in candidates
+        if r["kind"] == "improvement"
+    ]
+    named = sum(
+        any(f.endpoint == "search_notes" and f.classification == "improvement" for f in d.findings)
+        for d in improved
+    )
+    print(
+        f"\nimprovement candidates: search_notes classified improvement in {named}/{len(improved)} (robust)"
+    )
+    print("\nperfgate (robust = the default) verdicts per kind:")
+    for kind, counts in verdicts.items():
+        print(f"  {kind:20s} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+def _scale_endpoint(run: RunRecord, endpoint: str, factor: float) -> RunRecord:
+    metrics: dict[str, MetricSeries] = dict(run.metrics)
+    key = f"http_req_duration{{name:{endpoint}}}"
+    series = metrics[key]
+    values = {k: (v if k == "count" else v * factor) for k, v in series.values.items()}
+    metrics[key] = series.model_copy(update={"values": values})
+    return run.model_copy(update={"metrics": metrics})
+
+
+def drift(runs: list[dict], records: dict[str, RunRecord]) -> None:
+    """+2.5 %/run creep on one endpoint, built from the clean candidates; gate each in turn."""
+    base = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
+    clean = [records[r["id"]] for r in runs if r["kind"] == "clean"]
+    endpoints = base[0].endpoints()
+    print("\nslow drift (+2.5 %/run on one endpoint; passing runs join the history):")
+    for endpoint in endpoints:
+        history = list(base)
+        caught = None
+        for step in range(1, 17):
+            factor = 1.025**step
+            candidate = _scale_endpoint(clean[step % len(clean)], endpoint, factor)
+            detection = detect_regressions(candidate, history, POLICY, today=TODAY)
+            if detection.verdict == "regression" and endpoint in regressed_endpoints(detection):
+                caught = factor
+                break
+            history.append(candidate)
+        text = f"caught at ×{caught:.3f}" if caught else "NOT caught by ×1.48"
+        print(f"  {endpoint:14s} {text}")
+
+
+def step_location(runs: list[dict], records: dict[str, RunRecord]) -> None:
+    """A +25 % step on one endpoint at a known run of the real history: where does scan_trend put it?"""
+    base = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
+    located = total = 0
+    offsets = []
+    for endpoint in base[0].endpoints():
+        for at in (15, 25, 35):
+            series = [
+                (f"run-{i}", _scale_endpoint(r, endpoint, 1.25) if i >= at else r) for i, r in enumerate(base)
+            ]
+            report = scan_trend(series, POLICY)
+            trend = next(
+                m for m in report.metrics if m.metric.endswith(f"{endpoint}}}") and m.stat == "p(95)"
+            )
+            near = [p.index - at for p in trend.change_points if abs(p.index - at) <= 2]
+            total += 1
+            located += bool(near)
+            offsets.append(near[0] if near else None)
+    false = sum(
+        len(m.change_points)
+        for m in scan_trend([(f"run-{i}", r) for i, r in enumerate(base)], POLICY).metrics
+    )
+    print(f"\nstep +25 % (p95, one endpoint, 18 placements): located within ±2 runs in {located}/{total}")
+    print(f"  offsets: {offsets}; change points on the untouched history: {false}")
+
+
+def detector_power(runs: list[dict], records: dict[str, RunRecord]) -> None:
+    """Each detector on its own: in how many candidates would it flag a worse value past the floors?
+
+    raw-PI: robust prediction interval on the value as measured (p < 0.001); own: the endpoint's
+    excess over the other endpoints (mean latency, p < 0.001) with its own p95/p99 change past the
+    floors; ctx: the context regressor's conformal p-value is the smallest possible (the value is
+    beyond every out-of-bag residual of the history); IF: Isolation Forest calls the run anomalous.
+    """
+    from perfgate.core.detect.evidence import floors_exceeded
+    from perfgate.core.detect.gather import add_environment, basic_evidence
+    from perfgate.core.detect.models import add_model_evidence
+    from perfgate.core.detect.robust import t_sf
+
+    settings = Settings(use_context_model=True, use_isolation_forest=True)
+    history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
+    print("\neach detector alone (candidates with ≥ 1 worse value past the floors it flags):")
+    print(f"{'candidates':20s}{'raw-PI':>10s}{'own':>10s}{'ctx':>10s}{'IF':>10s}")
+    for kind in ORDER[:-1]:
+        chosen = [records[r["id"]] for r in runs if r["kind"] == kind]
+        counts = [0, 0, 0, 0]
+        for candidate in chosen:
+            evs = [basic_evidence(t, candidate, history, settings) for t in gated_targets(candidate, POLICY)]
+            add_environment(evs, candidate, history[-settings.recent_window :], settings)
+            notices = add_model_evidence(evs, candidate, history, settings)
+            worse = [
+                ev
+                for ev in evs
+                if ev.baseline is not None and floors_exceeded(ev.target, ev.observed, ev.baseline)
+            ]
+            own = [
+                ev
+                for ev in evs
+                if ev.excess_ratio is not None
+                and ev.mean_excess_z is not None
+                and ev.baseline is not None
+                and floors_exceeded(ev.target, ev.baseline * ev.excess_ratio, ev.baseline)
+                and t_sf(ev.mean_excess_z, ev.excess_df) < settings.alpha
+            ]
+            floor_p = 1.0 / (min(len(history), settings.max_train_runs) + 1) + 1e-9
+            counts[0] += any(ev.p_value < settings.alpha for ev in worse)
+            counts[1] += bool(own)
+            counts[2] += any(ev.context_p is not None and ev.context_p <= floor_p for ev in worse)
+            counts[3] += any("anomalous" in n for n in notices)
+        print(f"{kind:20s}" + "".join(f"{f'{c}/{len(chosen)}':>10s}" for c in counts))
+
+
+def main() -> int:
+    started = time.perf_counter()
+    runs, records = load_corpus()
+    evaluate(runs, records)
+    detector_power(runs, records)
+    drift(runs, records)
+    step_location(runs, records)
+    print(f"\n({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
