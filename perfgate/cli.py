@@ -82,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Any]:
-    from perfgate import cli_explain, cli_heal, cli_history, cli_run
+    from perfgate import cli_action, cli_explain, cli_heal, cli_history, cli_run
 
-    return [cli_run, cli_history, cli_explain, cli_heal]
+    return [cli_run, cli_history, cli_explain, cli_heal, cli_action]
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:

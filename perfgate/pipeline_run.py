@@ -51,7 +51,8 @@ def notes_api_command() -> list[str]:
 def _start_notes_api(run_dir: Path, faults: Mapping[str, str], say: Progress) -> tuple[RunningTarget, str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {"NOTES_BIND": f"127.0.0.1:{port}", "NOTES_DB_PATH": str(run_dir / "notes.db"), **faults}
+    db_path = (run_dir / "notes.db").resolve()  # gunicorn runs in the repo root
+    env = {"NOTES_BIND": f"127.0.0.1:{port}", "NOTES_DB_PATH": str(db_path), **faults}
     say(f"starting the notes API on {base_url}" + (f" with faults {dict(faults)}" if faults else ""))
     target = start_target(
         notes_api_command(),

@@ -6,10 +6,12 @@ import argparse
 from pathlib import Path
 
 import pytest
+import yaml
 
 from perfgate.cli import build_parser
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -36,7 +38,11 @@ COMMANDS = _commands()
 
 @pytest.mark.parametrize(("command", "parser"), COMMANDS, ids=[c for c, _ in COMMANDS])
 def test_every_command_and_option_is_documented(command: str, parser: argparse.ArgumentParser) -> None:
-    assert f"perfgate {command}" in README, f"README does not mention `perfgate {command}`"
+    assert f"perfgate {command}" in README or command.startswith("action "), (
+        f"README lacks `perfgate {command}`"
+    )
+    if command.startswith("action "):
+        return  # the action's internal steps: documented through action.yml's inputs (below)
     for action in parser._actions:
         for option in action.option_strings:
             if option.startswith("--") and option != "--help":
@@ -47,3 +53,10 @@ def test_readme_opens_with_the_two_commands() -> None:
     first_block = README.split("```")[1]
     lines = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
     assert lines == ["make demo", "make test"]
+
+
+def test_every_action_input_and_output_is_documented() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert "perfgate action" in README
+    for name in [*action["inputs"], *action["outputs"]]:
+        assert f"`{name}`" in README, f"README does not document the action's `{name}`"

@@ -1,0 +1,440 @@
+"""Run a composite `action.yml` the way the GitHub runner does, on this machine.
+
+    result = run_action(REPO / "action.yml", inputs={"target": "url", ...}, workspace=tmp_path,
+                        runner_temp=tmp_path / "runner", event_name="push", event={})
+    result.outputs["verdict"], result.summary, result.annotations, result.step("run").outcome
+
+What it mirrors: input defaults (expressions allowed) and the `inputs`, `github`, `runner`, `env` and
+`steps.<id>.outputs|outcome` contexts; `${{ }}` in `env:`, `with:` and `if:` (a small evaluator:
+`==`, `!=`, `&&`, `||`, `!`, parentheses, string/number/boolean/null literals, `always()`,
+`success()`, `failure()`, `cancelled()`, `contains()`, `startsWith()`; string comparison ignores
+case, like the runner's); an `if:` without a status function means `success() && (...)`. Each step
+gets fresh GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV and GITHUB_PATH files, read back
+afterwards (`name=value` and `name<<DELIMITER` forms) even when the step failed; `shell: bash`
+runs `bash --noprofile --norc -eo pipefail {0}`. Like the runner (actions/runner#665), composite
+`run:` steps get NO `INPUT_*` variables: inputs reach scripts only through `env:`.
+
+`uses:` steps are not downloaded: a stub per action (`STUBS`, keyed by `owner/repo`) returns its
+outputs and is recorded in `result.uses` with the evaluated `with:`, so a test can see what the
+action would have done. Unknown actions fail loudly. `replace_run={step_id: script}` swaps one
+step's script (recorded in the step) — e.g. the pip install, which would need the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Stub = Callable[[dict[str, str]], dict[str, str]]
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>==|!=|&&|\|\||[!(),])"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*))"
+)
+_TEMPLATE = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+_STATUS = re.compile(r"\b(always|success|failure|cancelled)\s*\(")
+_ANNOTATION = re.compile(r"^::(error|warning|notice)(?: ([^:]*))?::(.*)$")
+
+
+def _stub_setup_python(with_: dict[str, str]) -> dict[str, str]:
+    return {"python-path": sys.executable, "python-version": with_.get("python-version", "")}
+
+
+def _stub_upload_artifact(with_: dict[str, str]) -> dict[str, str]:
+    assert Path(with_["path"]).exists(), f"upload-artifact: {with_['path']} does not exist"
+    return {"artifact-id": "1", "artifact-url": f"https://example.invalid/artifacts/{with_['name']}"}
+
+
+STUBS: dict[str, Stub] = {
+    "actions/setup-python": _stub_setup_python,
+    "actions/upload-artifact": _stub_upload_artifact,
+}
+
+
+# ---- expressions ------------------------------------------------------------------------------
+
+
+def _lookup(value: Any, key: str) -> Any:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if str(k).lower() == key.lower():
+                return v
+    return None
+
+
+def _to_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _to_num(value: Any) -> float:
+    if value is None or value == "":
+        return 0.0
+    if isinstance(value, bool | int | float):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """The runner's loose equality: strings ignore case; mixed types compare as numbers."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.casefold() == b.casefold()
+    if type(a) is type(b):
+        return bool(a == b)
+    return _to_num(a) == _to_num(b)
+
+
+class Expression:
+    """Recursive descent over the runner's expression subset; `status` answers success()/failure()."""
+
+    def __init__(self, text: str, contexts: Mapping[str, Any], failed: bool) -> None:
+        self.tokens = self._tokenize(text)
+        self.pos = 0
+        self.contexts = contexts
+        self.failed = failed
+
+    @staticmethod
+    def _tokenize(text: str) -> list[tuple[str, str]]:
+        tokens, pos = [], 0
+        while pos < len(text.rstrip()):
+            match = _TOKEN.match(text, pos)
+            if match is None:
+                raise ValueError(f"cannot parse expression at {text[pos:]!r}")
+            kind = match.lastgroup or ""
+            tokens.append((kind, match.group(kind)))
+            pos = match.end()
+        return tokens
+
+    def evaluate(self) -> Any:
+        value = self._or()
+        if self.pos != len(self.tokens):
+            raise ValueError(f"unexpected {self.tokens[self.pos][1]!r} in expression")
+        return value
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> tuple[str, str]:
+        token = self.tokens[self.pos]
+        if expected is not None and token[1] != expected:
+            raise ValueError(f"expected {expected!r}, got {token[1]!r}")
+        self.pos += 1
+        return token
+
+    def _or(self) -> Any:
+        value = self._and()
+        while self._peek() == "||":
+            self._take()
+            right = self._and()
+            value = value if value not in (None, False, "", 0) else right
+        return value
+
+    def _and(self) -> Any:
+        value = self._not()
+        while self._peek() == "&&":
+            self._take()
+            right = self._not()
+            value = right if value not in (None, False, "", 0) else value
+        return value
+
+    def _not(self) -> Any:
+        if self._peek() == "!":
+            self._take()
+            return self._not() in (None, False, "", 0)
+        left = self._primary()
+        if self._peek() in ("==", "!="):
+            op = self._take()[1]
+            same = _equal(left, self._primary())
+            return same if op == "==" else not same
+        return left
+
+    def _primary(self) -> Any:
+        kind, text = self._take()
+        if text == "(":
+            value = self._or()
+            self._take(")")
+            return value
+        if kind == "str":
+            return text[1:-1].replace("''", "'")
+        if kind == "num":
+            return float(text)
+        if text in ("true", "false", "null"):
+            return {"true": True, "false": False, "null": None}[text]
+        if self._peek() == "(":
+            return self._call(text)
+        value: Any = self.contexts
+        for part in text.split("."):
+            value = _lookup(value, part)
+        return value
+
+    def _call(self, name: str) -> Any:
+        self._take("(")
+        args = []
+        while self._peek() != ")":
+            args.append(self._or())
+            if self._peek() == ",":
+                self._take()
+        self._take(")")
+        functions: dict[str, Callable[..., Any]] = {
+            "always": lambda: True,
+            "success": lambda: not self.failed,
+            "failure": lambda: self.failed,
+            "cancelled": lambda: False,
+            "contains": lambda a, b: _to_str(b).casefold() in _to_str(a).casefold(),
+            "startsWith": lambda a, b: _to_str(a).casefold().startswith(_to_str(b).casefold()),
+        }
+        return functions[name](*args)
+
+
+def evaluate(text: str, contexts: Mapping[str, Any], failed: bool = False) -> Any:
+    return Expression(text, contexts, failed).evaluate()
+
+
+def interpolate(text: str, contexts: Mapping[str, Any], failed: bool = False) -> str:
+    return _TEMPLATE.sub(lambda m: _to_str(evaluate(m.group(1), contexts, failed)), str(text))
+
+
+def condition(text: str | None, contexts: Mapping[str, Any], failed: bool) -> bool:
+    expr = str(text).strip() if text not in (None, "") else "success()"
+    match = _TEMPLATE.fullmatch(expr)
+    expr = match.group(1).strip() if match else expr
+    if not _STATUS.search(expr):
+        expr = f"success() && ({expr})"
+    return evaluate(expr, contexts, failed) not in (None, False, "", 0)
+
+
+# ---- runner files -----------------------------------------------------------------------------
+
+
+def parse_file_command(text: str) -> dict[str, str]:
+    """`name=value` lines and `name<<DELIMITER` blocks, as the runner reads GITHUB_OUTPUT/ENV."""
+    values, lines, i = {}, text.splitlines(), 0
+    while i < len(lines):
+        line = lines[i]
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            end = lines.index(delimiter, i + 1)
+            values[name] = "\n".join(lines[i + 1 : end])
+            i = end + 1
+            continue
+        if line:
+            name, _, value = line.partition("=")
+            values[name] = value
+        i += 1
+    return values
+
+
+def _unescape(text: str, prop: bool) -> str:
+    if prop:
+        text = text.replace("%3A", ":").replace("%2C", ",")
+    return text.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+def parse_annotations(stdout: str) -> list[dict[str, Any]]:
+    found = []
+    for line in stdout.splitlines():
+        match = _ANNOTATION.match(line)
+        if match:
+            pairs = [p.split("=", 1) for p in (match.group(2) or "").split(",") if "=" in p]
+            props = {k: _unescape(v, prop=True) for k, v in pairs}
+            found.append({"level": match.group(1), **props, "message": _unescape(match.group(3), prop=False)})
+    return found
+
+
+# ---- the runner -------------------------------------------------------------------------------
+
+
+@dataclass
+class StepResult:
+    id: str
+    name: str
+    outcome: str  # success | failure | skipped
+    outputs: dict[str, str] = field(default_factory=dict)
+    returncode: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    script: str = ""
+    uses: str | None = None
+    with_: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ActionResult:
+    steps: list[StepResult]
+    outputs: dict[str, str]
+    summary: str
+    success: bool
+
+    def step(self, step_id: str) -> StepResult:
+        return next(s for s in self.steps if s.id == step_id)
+
+    @property
+    def stdout(self) -> str:
+        return "".join(s.stdout for s in self.steps)
+
+    @property
+    def annotations(self) -> list[dict[str, Any]]:
+        return parse_annotations(self.stdout)
+
+    @property
+    def uses(self) -> list[StepResult]:
+        return [s for s in self.steps if s.uses and s.outcome != "skipped"]
+
+
+@dataclass
+class Job:
+    """One job's state while the action's steps run."""
+
+    contexts: dict[str, Any]
+    base_env: dict[str, str]
+    temp: Path
+    workspace: Path
+    replace_run: Mapping[str, str]
+    timeout_s: float
+    env: dict[str, str] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+    failed: bool = False
+
+
+def _inputs(spec: Mapping[str, Any], given: Mapping[str, str], contexts: Mapping[str, Any]) -> dict[str, str]:
+    unknown = set(given) - set(spec)
+    assert not unknown, f"unexpected input(s) {sorted(unknown)}"
+    values = {}
+    for name, meta in spec.items():
+        if name in given:
+            values[name] = str(given[name])
+        else:
+            assert not meta.get("required") or "default" in meta, f"input {name} is required"
+            values[name] = interpolate(_to_str(meta.get("default")), contexts)
+    return values
+
+
+def _files(job: Job, index: int) -> dict[str, Path]:
+    names = {
+        "GITHUB_OUTPUT": "output",
+        "GITHUB_STEP_SUMMARY": "summary",
+        "GITHUB_ENV": "env",
+        "GITHUB_PATH": "path",
+    }
+    files = {var: job.temp / "_runner_file_commands" / f"{stem}_{index}" for var, stem in names.items()}
+    for file in files.values():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text("")
+    return files
+
+
+def _run_script(job: Job, step: dict[str, Any], result: StepResult, index: int) -> None:
+    assert step.get("shell") == "bash", f"step {result.id}: only shell: bash is mirrored"
+    result.script = job.replace_run.get(result.id, step["run"])
+    script = job.temp / "_harness" / f"step_{index}.sh"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(result.script)
+    files = _files(job, index)
+    step_env = {
+        k: interpolate(_to_str(v), job.contexts, job.failed) for k, v in (step.get("env") or {}).items()
+    }
+    env = {**job.base_env, **job.env, **{k: str(v) for k, v in files.items()}, **step_env}
+    env["PATH"] = os.pathsep.join([*reversed(job.path), job.base_env.get("PATH", "")])
+    result.env = step_env
+    cwd = job.workspace / interpolate(step.get("working-directory", "."), job.contexts)
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=job.timeout_s,
+        check=False,
+    )
+    result.returncode, result.stdout, result.stderr = proc.returncode, proc.stdout, proc.stderr
+    result.outputs = parse_file_command(files["GITHUB_OUTPUT"].read_text())
+    job.env.update(parse_file_command(files["GITHUB_ENV"].read_text()))
+    job.path += [line for line in files["GITHUB_PATH"].read_text().splitlines() if line]
+    job.summary.append(files["GITHUB_STEP_SUMMARY"].read_text())
+    result.outcome = "success" if proc.returncode == 0 else "failure"
+
+
+def _run_stub(job: Job, step: dict[str, Any], result: StepResult, stubs: Mapping[str, Stub]) -> None:
+    result.uses = str(step["uses"])
+    name = result.uses.split("@", 1)[0]
+    assert name in stubs, f"step {result.id}: no stub for {result.uses}"
+    result.with_ = {
+        k: interpolate(_to_str(v), job.contexts, job.failed) for k, v in (step.get("with") or {}).items()
+    }
+    result.outputs = stubs[name](result.with_)
+    result.outcome = "success"
+
+
+def run_action(
+    action_file: Path,
+    *,
+    inputs: Mapping[str, str],
+    workspace: Path,
+    runner_temp: Path,
+    event_name: str = "push",
+    event: Mapping[str, Any] | None = None,
+    repository: str = "octo/perfgate",
+    job: str = "perf",
+    token: str = "",
+    env: Mapping[str, str] | None = None,
+    stubs: Mapping[str, Stub] | None = None,
+    replace_run: Mapping[str, str] | None = None,
+    timeout_s: float = 300.0,
+) -> ActionResult:
+    """Run every step of the composite action in `action_file`; `env` is the calling step's `env:`."""
+    spec = yaml.safe_load(action_file.read_text())
+    assert spec["runs"]["using"] == "composite"
+    runner_temp.mkdir(parents=True, exist_ok=True)
+    event_path = runner_temp / "event.json"
+    event_path.write_text(json.dumps(event or {}))
+    values = {"action_path": str(action_file.resolve().parent), "workspace": str(workspace)}
+    values |= {"event_name": event_name, "event_path": str(event_path), "repository": repository, "job": job}
+    github = {**values, "token": token, "event": dict(event or {}), "server_url": "https://github.com"}
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
+    base_env |= {f"GITHUB_{key.upper()}": value for key, value in values.items()}
+    base_env |= {
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "RUNNER_TEMP": str(runner_temp),
+        "RUNNER_OS": "Linux",
+    }
+    runner = {"temp": str(runner_temp), "os": "Linux"}
+    contexts: dict[str, Any] = {"github": github, "runner": runner, "env": dict(env or {}), "steps": {}}
+    contexts["inputs"] = _inputs(spec.get("inputs") or {}, inputs, contexts)
+    state = Job(contexts, base_env | dict(env or {}), runner_temp, workspace, replace_run or {}, timeout_s)
+    results = [_step(state, index, step, stubs or STUBS) for index, step in enumerate(spec["runs"]["steps"])]
+    outputs = {
+        k: interpolate(_to_str(v.get("value")), contexts) for k, v in (spec.get("outputs") or {}).items()
+    }
+    return ActionResult(results, outputs, "".join(state.summary), not state.failed)
+
+
+def _step(state: Job, index: int, step: dict[str, Any], stubs: Mapping[str, Stub]) -> StepResult:
+    result = StepResult(id=step.get("id", f"__{index}"), name=step.get("name", ""), outcome="skipped")
+    if condition(step.get("if"), state.contexts, state.failed):
+        if "uses" in step:
+            _run_stub(state, step, result, stubs)
+        else:
+            _run_script(state, step, result, index)
+        state.failed = state.failed or result.outcome == "failure"
+    state.contexts["steps"][result.id] = {"outputs": result.outputs, "outcome": result.outcome}
+    state.contexts["env"] = {**state.contexts["env"], **state.env}
+    return result

@@ -1,0 +1,216 @@
+"""The composite action end to end: tests/action_harness.py runs action.yml's steps as the runner
+does, with the real k6 and the real notes API on 127.0.0.1, a shortened profile (3 s) and a small
+recorded history. The pip install step is replaced by a launcher for the perfgate in this venv.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from action_harness import ActionResult, run_action
+
+REPO = Path(__file__).resolve().parent.parent
+ACTION = REPO / "action.yml"
+CLEAN = {"no_baseline", "pass", "noise", "improvement"}
+LAUNCHER = """\
+import sys
+from perfgate import cli, cli_action
+_modules = cli._command_modules
+if cli_action not in _modules():
+    cli._command_modules = lambda: [*_modules(), cli_action]
+sys.exit(cli.main())
+"""
+# What the install step would leave behind, without pip and the network.
+INSTALL = 'printf "perfgate=%s\\n" "$PERFGATE_TEST_LAUNCHER" >> "$GITHUB_OUTPUT"\n'
+
+
+@dataclass
+class Workspace:
+    root: Path
+    launcher: Path
+    runs: int = 0
+
+    def notes_api_command(self) -> tuple[str, str]:
+        """(target-command, base URL) for the notes API under gunicorn on a free port."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        db = self.root / f"notes-{port}.db"
+        command = (
+            f"cd {REPO} && NOTES_BIND=127.0.0.1:{port} NOTES_DB_PATH={db} "
+            f"exec {sys.executable} -m gunicorn -c target_app/gunicorn.conf.py"
+        )
+        return command, f"http://127.0.0.1:{port}"
+
+    def run(
+        self, event_name: str = "push", event: dict[str, object] | None = None, **inputs: str
+    ) -> ActionResult:
+        self.runs += 1
+        temp = self.root / f"runner-{self.runs}"
+        base = {"profile": "loadtests/short.yaml", "policy": "perfgate.yml", "baselines": "baselines"}
+        result = run_action(
+            ACTION,
+            inputs={**base, **inputs},
+            workspace=self.root,
+            runner_temp=temp,
+            event_name=event_name,
+            event=event or {},
+            env={"PERFGATE_TEST_LAUNCHER": str(self.launcher)},
+            replace_run={"install": INSTALL},
+        )
+        _stop_leftover(temp / "perfgate-target.pid")
+        return result
+
+    def run_clean(self, **inputs: str) -> ActionResult:
+        command, base_url = self.notes_api_command()
+        target = {"target": "command", "target-command": command, "health-url": f"{base_url}/healthz"}
+        return self.run(**target, **{"base-url": base_url}, **inputs)
+
+
+def _stop_leftover(pid_file: Path) -> None:
+    """The action stops its target; this only guards the test machine if a step crashed."""
+    if pid_file.is_file():
+        with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+            os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("workspace")
+    options = yaml.safe_load((REPO / "loadtests" / "profiles" / "smoke.yaml").read_text())
+    options["scenarios"]["notes"]["stages"] = [
+        {"duration": "1s", "target": 2},
+        {"duration": "2s", "target": 2},
+    ]
+    (root / "loadtests").mkdir()
+    (root / "loadtests" / "short.yaml").write_text(yaml.safe_dump(options))
+    (root / "perfgate.yml").write_text("history:\n  min_runs: 2\n")
+    launcher = root / "perfgate-launcher"
+    launcher.write_text(f"#!{sys.executable}\n{LAUNCHER}")
+    launcher.chmod(0o755)
+    return Workspace(root, launcher)
+
+
+@pytest.fixture(scope="module")
+def history(workspace: Workspace) -> list[ActionResult]:
+    """Four clean runs recorded by `perfgate run --record` (in parallel, to save time), then a clean
+    run of the action that records itself: five runs, enough to tell one slow endpoint."""
+    root = workspace.root
+    argv = [sys.executable, "-m", "perfgate", "run", "--start-notes-api", "--record", "--format", "json"]
+    argv += ["--profile", str(root / "loadtests" / "short.yaml"), "--policy", str(root / "perfgate.yml")]
+    argv += ["--baselines", str(root / "baselines")]
+    seeds = [
+        subprocess.Popen([*argv, "--runs-dir", str(root / f"seed-{i}")], stdout=subprocess.DEVNULL)
+        for i in range(4)
+    ]
+    assert [seed.wait(timeout=120) for seed in seeds] == [0, 0, 0, 0]
+    return [workspace.run_clean(record="true")]
+
+
+PR_FROM_FORK = {
+    "number": 7,
+    "pull_request": {"number": 7, "head": {"repo": {"full_name": "mallory/perfgate"}}},
+    "sender": {"login": "mallory"},
+}
+
+
+@pytest.mark.k6
+def test_a_clean_run_passes_and_writes_the_step_summary(
+    workspace: Workspace, history: list[ActionResult]
+) -> None:
+    first = history[0]
+    assert first.success, first.stdout + first.step("run").stderr
+    assert first.outputs["verdict"] in CLEAN
+    assert first.outputs["read-only"] == "false"
+    report = Path(first.outputs["report-path"])
+    assert report.is_file() and report.parent == Path(first.outputs["run-dir"])
+    assert "perfgate" in first.summary and report.read_text() in first.summary
+    assert len(list((workspace.root / "baselines" / "notes-short" / "runs").glob("*.json"))) == 5
+    assert first.step("gate").outcome == "success"
+    (upload,) = [s for s in first.uses if s.uses and "upload-artifact" in s.uses]
+    assert upload.with_["path"] == first.outputs["run-dir"]
+    assert upload.with_["name"].startswith("perfgate-perf-")
+    assert not any(a["level"] == "error" for a in first.annotations)
+
+
+@pytest.mark.k6
+def test_injected_latency_is_a_regression_and_fails_the_step(
+    workspace: Workspace, history: list[ActionResult]
+) -> None:
+    result = workspace.run(target="notes-api", **{"notes-api-faults": "search_notes=1000"})
+    assert result.outputs["verdict"] == "regression", result.summary
+    assert not result.success
+    assert result.step("gate").outcome == "failure"
+    assert result.step("report").outcome == "success"
+    errors = [a for a in result.annotations if a["level"] == "error" and "regression" in a.get("title", "")]
+    assert errors, result.stdout
+    assert all(a["file"] == "loadtests/short.yaml" for a in errors)
+    assert any("search_notes" in a["title"] for a in errors)
+    assert "regression" in result.summary.lower()
+    verdict = json.loads((Path(result.outputs["run-dir"]) / "verdict.json").read_text())
+    assert verdict["verdict"] == "regression"
+
+
+@pytest.mark.k6
+def test_a_fork_pull_request_runs_read_only(workspace: Workspace, history: list[ActionResult]) -> None:
+    result = workspace.run(
+        event_name="pull_request", event=PR_FROM_FORK, mode="heal", heal="pr", **{"github-token": "t0ken"}
+    )
+    assert result.success, result.stdout
+    assert result.outputs["read-only"] == "true"
+    assert result.outputs["verdict"] in CLEAN
+    notices = [a for a in result.annotations if a["level"] == "notice" and "read-only" in a.get("title", "")]
+    assert notices and "fork" in notices[0]["message"]
+    assert "read-only" in result.summary
+    assert result.step("comment").outcome == "skipped"
+    heal = result.step("heal")
+    assert "--publish" in heal.script and heal.env["HEAL"] == "dry-run"
+    assert result.outputs["pr-url"] == "" and result.outputs["pr-operation"] == ""
+
+
+def test_pull_request_target_is_refused_before_anything_runs(workspace: Workspace) -> None:
+    event = {"pull_request": {"number": 3, "head": {"repo": {"full_name": "octo/perfgate"}}}}
+    result = workspace.run(
+        event_name="pull_request_target", event=event, target="url", **{"base-url": "http://x"}
+    )
+    assert not result.success
+    assert result.step("preflight").outcome == "failure"
+    assert all(result.step(s).outcome == "skipped" for s in ("target", "run", "report", "heal", "gate"))
+    (error,) = [a for a in result.annotations if a["level"] == "error"]
+    assert "pull_request_target" in error["message"]
+    assert result.outputs["verdict"] == ""
+
+
+def test_workflow_run_on_pull_request_code_is_refused(workspace: Workspace) -> None:
+    event = {"workflow_run": {"event": "pull_request", "head_repository": {"full_name": "mallory/perfgate"}}}
+    result = workspace.run(event_name="workflow_run", event=event, target="url", **{"base-url": "http://x"})
+    assert result.step("preflight").outcome == "failure"
+    assert "workflow_run" in result.annotations[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "named"),
+    [
+        ({"mode": "yolo"}, "input mode"),
+        ({"fail-on": "noise"}, "input fail-on"),
+        ({"k6-version": "0.49.0"}, "input k6-version"),
+        ({"notes-api-faults": "search_notes=1;rm -rf /"}, "input notes-api-faults"),
+    ],
+)
+def test_bad_inputs_fail_with_a_message_naming_the_input(
+    workspace: Workspace, inputs: dict[str, str], named: str
+) -> None:
+    result = workspace.run(target="url", **{"base-url": "http://x"}, **inputs)
+    assert result.step("preflight").outcome == "failure"
+    assert result.step("run").outcome == "skipped"
+    assert named in result.annotations[0]["message"]
