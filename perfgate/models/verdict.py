@@ -36,6 +36,11 @@ class Finding(Strict):
         default=None, description="observed / baseline; 1.25 = 25 % higher than the baseline"
     )
     change_abs: float | None = None
+    own_change_ratio: float | None = Field(
+        default=None,
+        description="endpoint latency against the other endpoints of the same run (runner speed removed); "
+        "set when that, not the raw change, decided",
+    )
     classification: Classification
     confidence: float = Field(ge=0, le=1)
     detectors: list[str] = Field(default_factory=list, description="detectors that flagged it")

@@ -70,7 +70,9 @@ def classify(ev: Evidence, settings: Settings) -> Finding:
 def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
     """An endpoint judged against the other endpoints of the same run (the runner factor removed).
 
-    Its own change is baseline × excess ratio of this stat and must pass both floors. Significance
+    Its own change is baseline × excess ratio of this stat and must pass both floors; when every
+    endpoint moved together because of code (not the runner), the raw change must pass them too, so
+    an endpoint that only improved less than the others is not called a regression. Significance
     comes from the excess of the endpoint's *mean* latency (avg), when k6 reports it: measured on
     the real corpus its run-to-run spread is about half that of p95's and, unlike p95/p99, it has
     no heavy tail (one slow stall moves p99 by ×1.5 but the mean little).
@@ -78,12 +80,13 @@ def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
     attribution = ev.attribution
     if ev.excess_ratio is None or ev.excess_z is None or ev.baseline is None:
         return None
-    if attribution is not None and attribution.kind == "code":
-        return None
+    global_code_change = attribution is not None and attribution.kind == "code"
     own_observed = ev.baseline * ev.excess_ratio
     for worse in (True, False):
         if not floors_exceeded(ev.target, own_observed, ev.baseline, worse=worse):
             continue
+        if global_code_change and not floors_exceeded(ev.target, ev.observed, ev.baseline, worse=worse):
+            continue  # everything moved by code: an endpoint that merely moved less is not worse
         z = ev.mean_excess_z if ev.mean_excess_z is not None else ev.excess_z
         p_value = t_sf(z if worse else -z, ev.excess_df)
         if p_value >= settings.alpha:
@@ -94,7 +97,8 @@ def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
             f"{_change(ev)}; against the other endpoints of the run it is ×{ev.excess_ratio:.2f} on its own "
             f"(shared runner factor ×{factor:.2f}, p={p_value:.2g})"
         )
-        return _finding(ev, "regression" if worse else "improvement", confidence_from_p(p_value), reason)
+        kind: Classification = "regression" if worse else "improvement"
+        return _finding(ev, kind, confidence_from_p(p_value), reason, own_ratio=ev.excess_ratio)
     return None
 
 
@@ -111,7 +115,8 @@ def _drift(ev: Evidence) -> Finding:
         f"(recent {_num(ev.baseline)}), rising over the recent runs (trend z={drift.trend_z:.1f})"
     )
     ev.detectors.append("drift")
-    return _finding(ev, "regression", confidence_from_p(drift.p_value), reason, baseline=drift.anchor)
+    confidence = confidence_from_p(drift.p_value)
+    return _finding(ev, "regression", confidence, reason, baseline=drift.anchor, own_ratio=drift.own_ratio)
 
 
 def _typical(p_value: float) -> float:
@@ -134,7 +139,13 @@ def _p(ev: Evidence) -> str:
 
 
 def _finding(
-    ev: Evidence, kind: Classification, confidence: float, reason: str, *, baseline: float | None = None
+    ev: Evidence,
+    kind: Classification,
+    confidence: float,
+    reason: str,
+    *,
+    baseline: float | None = None,
+    own_ratio: float | None = None,
 ) -> Finding:
     base = ev.baseline if baseline is None else baseline
     ratio = change_ratio(ev.observed, base)
@@ -148,6 +159,7 @@ def _finding(
         observed=ev.observed,
         change_ratio=ratio if ratio is None or math.isfinite(ratio) else None,
         change_abs=None if base is None else ev.observed - base,
+        own_change_ratio=own_ratio,
         classification=kind,
         confidence=min(max(confidence, 0.0), 1.0),
         detectors=sorted(set(ev.detectors)) if kind in ("regression", "improvement", "warn") else [],

@@ -58,6 +58,8 @@ def _labels(findings: Sequence[Finding], limit: int = 3) -> str:
     parts = []
     for f in findings[:limit]:
         ratio = f"×{f.change_ratio:.2f}" if f.change_ratio is not None else f"{f.observed:.3g}"
+        if f.own_change_ratio is not None:
+            ratio = f"×{f.own_change_ratio:.2f} against the other endpoints"
         parts.append(f"{f.metric} {f.stat} {ratio}")
     more = f" and {len(findings) - limit} more" if len(findings) > limit else ""
     return ", ".join(parts) + more

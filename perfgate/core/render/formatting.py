@@ -85,7 +85,11 @@ def fmt_change(finding: Finding) -> str:
         return f"{finding.change_abs * 100:+.2f} pts"
     if finding.change_ratio is None:
         return "–"
-    return f"{(finding.change_ratio - 1) * 100:+.1f} %"
+    raw = f"{(finding.change_ratio - 1) * 100:+.1f} %"
+    own = finding.own_change_ratio
+    if own is None or abs(own - finding.change_ratio) < 0.02:
+        return raw
+    return f"{raw} (own {(own - 1) * 100:+.1f} %)"
 
 
 def fmt_arrow(finding: Finding) -> str:
