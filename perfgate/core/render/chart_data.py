@@ -32,7 +32,8 @@ class MetricHistory:
 
     @property
     def band(self) -> tuple[float, float]:
-        return self.median - BAND_SIGMAS * self.spread, self.median + BAND_SIGMAS * self.spread
+        # every gated value (latency, rates, throughput, counts) is non-negative: so is the band
+        return max(0.0, self.median - BAND_SIGMAS * self.spread), self.median + BAND_SIGMAS * self.spread
 
 
 @dataclass(frozen=True)
