@@ -64,11 +64,11 @@ CONFIGS = {
 }
 
 
-def load_corpus() -> tuple[list[dict], dict[str, RunRecord]]:
-    manifest = json.loads((CORPUS / "manifest.json").read_text())
+def load_corpus(corpus: Path = CORPUS) -> tuple[list[dict], dict[str, RunRecord]]:
+    manifest = json.loads((corpus / "manifest.json").read_text())
     runs = sorted(manifest["runs"], key=lambda r: r["order"])
     records = {
-        r["id"]: RunRecord.model_validate_json((CORPUS / "runs" / f"{r['id']}.json").read_text())
+        r["id"]: RunRecord.model_validate_json((corpus / "runs" / f"{r['id']}.json").read_text())
         for r in runs
     }
     return runs, records
@@ -303,7 +303,9 @@ def detector_power(runs: list[dict], records: dict[str, RunRecord]) -> None:
 
 def main() -> int:
     started = time.perf_counter()
-    runs, records = load_corpus()
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS  # bench/detection.py [CORPUS_DIR]
+    print(f"corpus: {corpus}")
+    runs, records = load_corpus(corpus)
     evaluate(runs, records)
     detector_power(runs, records)
     drift(runs, records)

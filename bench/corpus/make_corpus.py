@@ -32,7 +32,7 @@ from perfgate.adapters.resources import ResourceSampler  # noqa: E402
 from perfgate.adapters.target import start_target  # noqa: E402
 from perfgate.models import RunRecord  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent  # --out changes it: a second corpus in another folder
 RUNS = HERE / "runs"
 PORT = 8765
 BASE_URL = f"http://127.0.0.1:{PORT}"
@@ -128,8 +128,11 @@ def main() -> int:
     parser.add_argument(
         "--sample", action="store_true", help="one clean run kept as a k6 run directory in sample-run/"
     )
+    parser.add_argument("--out", type=Path, default=HERE, help="corpus folder (default: this one)")
     args = parser.parse_args()
-    RUNS.mkdir(exist_ok=True)
+    global HERE, RUNS
+    HERE, RUNS = args.out.resolve(), args.out.resolve() / "runs"
+    RUNS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="perfgate-corpus-") as tmp:
         work = Path(tmp)
         env = {
