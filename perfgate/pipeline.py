@@ -119,6 +119,7 @@ class Analysis:
     verdict: Verdict
     loaded: LoadedRun
     where: HistoryLocation | None
+    policy: Policy
     history: list[StoredRun] = field(default_factory=list, metadata={"doc": "the comparable runs"})
 
 
@@ -130,11 +131,11 @@ def analyze(options: AnalyzeOptions, *, today: date) -> Analysis:
     if options.baselines is None:
         scenario = options.scenario or (loaded.meta.scenario if loaded.meta else None) or DEFAULT_SCENARIO
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
-        return Analysis(_verdict_without_history(loaded, scenario, source, reason), loaded, None)
+        return Analysis(_verdict_without_history(loaded, scenario, source, reason), loaded, None, policy)
     where = locate_history(options.baselines, options.scenario, loaded)
     selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
     verdict = compare(loaded, selection, policy, scenario=where.scenario, source=source, today=today)
-    return Analysis(verdict, loaded, where, list(selection.runs))
+    return Analysis(verdict, loaded, where, policy, list(selection.runs))
 
 
 def record(

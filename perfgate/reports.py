@@ -22,9 +22,14 @@ def render_report(analysis: Analysis, fmt: str, *, today: date, color: bool = Fa
     if fmt == "junit":
         return render_junit(verdict)
     if fmt == "html":
+        from perfgate.core.detect import scan_trend
         from perfgate.core.render.html import render_html
 
-        return render_html(verdict, history=analysis.history, run=analysis.loaded.record, ack_until=ack)
+        # change points over the comparable history are marked on the charts (cheap: pure numpy)
+        trend = scan_trend([(run.run_id, run.record) for run in analysis.history], analysis.policy)
+        return render_html(
+            verdict, history=analysis.history, run=analysis.loaded.record, change_points=trend, ack_until=ack
+        )
     return render_text(verdict, color=color, ack_until=ack)
 
 
