@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "perfgate"
-IMPURE_MODULES = {"os", "subprocess", "socket", "httpx", "requests", "urllib", "git", "openai", "shutil", "tempfile"}
+IMPURE_MODULES = {
+    "os",
+    "subprocess",
+    "socket",
+    "httpx",
+    "requests",
+    "urllib",
+    "git",
+    "openai",
+    "shutil",
+    "tempfile",
+}
 IMPURE_CALLS = {"open", "print", "input", "exit"}
 CLOCK_ATTRS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
 
@@ -50,7 +61,9 @@ def test_only_settings_reads_the_environment() -> None:
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        if path.name != "settings.py" and ("os.environ[" in text or "os.getenv(" in text or "environ.get(" in text):
+        if path.name != "settings.py" and (
+            "os.environ[" in text or "os.getenv(" in text or "environ.get(" in text
+        ):
             offenders.append(path.relative_to(PACKAGE))
     assert not offenders, f"environment read outside settings.py: {offenders}"
 
