@@ -32,7 +32,8 @@ from perfgate.adapters.resources import ResourceSampler  # noqa: E402
 from perfgate.adapters.target import start_target  # noqa: E402
 from perfgate.models import RunRecord  # noqa: E402
 
-HERE = Path(__file__).resolve().parent  # --out changes it: a second corpus in another folder
+SOURCE = Path(__file__).resolve().parent  # the recipe: this script and profile.yaml
+HERE = SOURCE  # the corpus folder; --out changes it (a second corpus elsewhere)
 RUNS = HERE / "runs"
 PORT = 8765
 BASE_URL = f"http://127.0.0.1:{PORT}"
@@ -91,7 +92,7 @@ def load_record(run_dir: Path) -> RunRecord:
 
 def run_one(run: dict[str, Any], target_pid: int, work: Path) -> RunRecord:
     put_faults(run)
-    profile = load_profile(HERE / "profile.yaml", script=ROOT / "loadtests" / "notes.js")
+    profile = load_profile(SOURCE / "profile.yaml", script=ROOT / "loadtests" / "notes.js")
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(run.get("hogs", 0))]
     try:
         time.sleep(0.5 if hogs else 0.0)
@@ -123,6 +124,7 @@ def endpoint_p95(records: list[RunRecord]) -> dict[str, float]:
 
 
 def main() -> int:
+    global HERE, RUNS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probe", type=int, default=0, help="only N clean runs; print p95s")
     parser.add_argument(
@@ -130,7 +132,6 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=HERE, help="corpus folder (default: this one)")
     args = parser.parse_args()
-    global HERE, RUNS
     HERE, RUNS = args.out.resolve(), args.out.resolve() / "runs"
     RUNS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="perfgate-corpus-") as tmp:
