@@ -60,3 +60,13 @@ def test_every_action_input_and_output_is_documented() -> None:
     assert "perfgate action" in README
     for name in [*action["inputs"], *action["outputs"]]:
         assert f"`{name}`" in README, f"README does not document the action's `{name}`"
+
+
+def test_the_readme_policy_example_is_a_valid_policy() -> None:
+    from perfgate.adapters.policy_file import parse_policy
+
+    block = README.split("## The policy file")[1].split("```yaml")[1].split("```")[0]
+    policy = parse_policy(block, source="README.md")
+    assert policy.rules[0].ceiling == 800
+    assert policy.acknowledgements[0].metric == "http_req_duration{name:search_notes}"
+    assert policy.healing.mode == "off"

@@ -75,7 +75,7 @@ history:
 
 healing:
   mode: off          # off | commit | pr
-  headroom: 1.15     # new thresholds sit 15 % above the observed level
+  headroom: 1.15     # healed limits sit at least 15 % above the long-run level
   allow_stage_removal: false
 """
 
