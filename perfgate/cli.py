@@ -118,7 +118,9 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
         from perfgate import cli_explain, pipeline_explain
 
         explanation = pipeline_explain.explain_loaded(verdict, analysis.loaded, options.policy, settings)
-        text = cli_explain.render_with_explanation(verdict, explanation, args.format, color=color)
+        text = cli_explain.render_with_explanation(
+            verdict, explanation, args.format, today=now.date(), color=color
+        )
     else:
         text = render_report(analysis, args.format, today=now.date(), color=color)
     if args.record:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from perfgate.core.explain import Explanation, render_explanation_markdown, render_explanation_text
 from perfgate.core.render import render_markdown, render_text
+from perfgate.core.render.sections import ACK_DAYS
 from perfgate.models import Verdict
 from perfgate.settings import Settings
 
@@ -41,16 +42,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
 
 
 def render_with_explanation(
-    verdict: Verdict, explanation: Explanation, fmt: str, *, color: bool = False
+    verdict: Verdict, explanation: Explanation, fmt: str, *, today: date, color: bool = False
 ) -> str:
     """The verdict's report with the explanation under it; JSON gains an `explanation` object."""
     if fmt == "json":
         data = verdict.model_dump(mode="json")
         data["explanation"] = explanation.model_dump(mode="json")
         return json.dumps(data, indent=2) + "\n"
+    ack = today + timedelta(days=ACK_DAYS)
     if fmt == "markdown":
-        return render_markdown(verdict) + "\n" + render_explanation_markdown(explanation)
-    return render_text(verdict, color=color) + "\n" + render_explanation_text(explanation)
+        return render_markdown(verdict, ack_until=ack, explanation=render_explanation_markdown(explanation))
+    return render_text(verdict, color=color, ack_until=ack, explanation=render_explanation_text(explanation))
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
@@ -65,7 +67,7 @@ def cmd_explain(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     today = datetime.now(UTC).date()
     verdict, explanation = pipeline_explain.analyze_and_explain(options, settings, today=today)
     color = args.format == "text" and args.output is None and not settings.no_color and stdout.isatty()
-    text = render_with_explanation(verdict, explanation, args.format, color=color)
+    text = render_with_explanation(verdict, explanation, args.format, today=today, color=color)
     stdout.write(text)
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from perfgate.core.render import render_json, render_junit, render_markdown, render_text
+from perfgate.core.render.sections import ACK_DAYS
 from perfgate.pipeline import Analysis
 
-ACK_DAYS = 14  # the expiry suggested in an acknowledgement snippet
 REPORT_FILES = {"report.md": "markdown", "verdict.json": "json", "report.html": "html", "junit.xml": "junit"}
 
 

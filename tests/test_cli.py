@@ -231,3 +231,18 @@ def test_trend_names_the_run_where_a_step_starts(tmp_path: Path) -> None:
     assert all(cp["classification"] == "noise" for m in get_note for cp in m["change_points"])
     code, text = run_cli("trend", "--baselines", str(tmp_path))
     assert code == 0 and "create_note" in text and "run-1" in text
+
+
+def test_explain_sits_under_the_verdict_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "PERFGATE_LLM_API_KEY"):
+        monkeypatch.delenv(name, raising=False)  # the environment, not the code under test
+    code, plain = run_cli("analyze", str(SUMMARY), "--format", "json")
+    code_explained, text = run_cli("analyze", str(SUMMARY), "--explain")
+    assert code == code_explained == 0
+    lines = text.splitlines()
+    assert lines[0] == "perfgate: NO BASELINE"
+    assert text.index("Explanation") < text.index("this run:")
+    code, explained_json = run_cli("analyze", str(SUMMARY), "--explain", "--format", "json")
+    data = json.loads(explained_json)
+    assert data["verdict"] == json.loads(plain)["verdict"]
+    assert data["explanation"]["source"] == "deterministic"

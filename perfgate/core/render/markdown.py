@@ -138,8 +138,15 @@ def _healing(plan: HealPlan) -> list[str]:
     return [*lines, ""]
 
 
-def render_markdown(verdict: Verdict, *, plan: HealPlan | None = None, ack_until: date | None = None) -> str:
-    """The step summary / PR comment. `ack_until`: expiry for the acknowledgement snippet."""
+def render_markdown(
+    verdict: Verdict,
+    *,
+    plan: HealPlan | None = None,
+    ack_until: date | None = None,
+    explanation: str | None = None,
+) -> str:
+    """The step summary / PR comment. `ack_until`: expiry for the acknowledgement snippet;
+    `explanation`: an already-rendered (escaped) explanation block, placed under the verdict."""
     lines = [
         f"## {VERDICT_ICON[verdict.verdict]} perfgate: {VERDICT_HEADLINE[verdict.verdict]} {MARKER}",
         "",
@@ -147,6 +154,7 @@ def render_markdown(verdict: Verdict, *, plan: HealPlan | None = None, ack_until
         "",
         f"<sub>{escape_md(context_line(verdict))}</sub>",
         "",
+        *([explanation.rstrip(), ""] if explanation else []),
         *_findings(verdict),
         *_next_steps(verdict, ack_until),
     ]

@@ -24,6 +24,9 @@ _NEXT_STEP = {
 }
 
 
+ACK_DAYS = 14  # the expiry an acknowledgement snippet suggests, counted from today
+
+
 def context_line(verdict: Verdict) -> str:
     runs = f"{verdict.history_runs} comparable run{'s' if verdict.history_runs != 1 else ''}"
     return one_line(f"scenario {verdict.scenario} · {runs} · {verdict.source}")

@@ -125,12 +125,20 @@ def _plan_lines(plan: HealPlan, color: bool) -> list[str]:
 
 
 def render_text(
-    verdict: Verdict, *, color: bool = False, plan: HealPlan | None = None, ack_until: date | None = None
+    verdict: Verdict,
+    *,
+    color: bool = False,
+    plan: HealPlan | None = None,
+    ack_until: date | None = None,
+    explanation: str | None = None,
 ) -> str:
-    """The verdict first, then the reason, the evidence, the next step and the run's numbers."""
+    """The verdict first, then the reason (and an already-sanitised explanation, when given), the
+    evidence, the next step and the run's numbers."""
     headline = f"perfgate: {VERDICT_HEADLINE[verdict.verdict]}"
     lines = [_paint(headline, _COLOURS.get(verdict.verdict), color), one_line(verdict.reason)]
     lines.append(context_line(verdict))
+    if explanation:
+        lines += ["", explanation.rstrip()]
     findings = _finding_lines(verdict, color)
     if findings:
         lines += ["", *findings]
