@@ -9,6 +9,7 @@ result, baselines, policy; nothing is written), 4 k6/git/GitHub failed.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from perfgate.errors import UsageError
 from perfgate.settings import Settings
 
 if TYPE_CHECKING:
+    from perfgate.core.explain import Explanation
     from perfgate.pipeline_heal import HealOutcome
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
@@ -59,6 +61,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     )
     heal.add_argument(
         "--timeout", type=float, default=900.0, metavar="S", help="--verify: stop k6 after S seconds"
+    )
+    heal.add_argument(
+        "--explain",
+        action="store_true",
+        help="with --result: explain the verdict and the plan in words (never changes either)",
     )
     return {"heal": cmd_heal}
 
@@ -118,6 +125,8 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
         raise UsageError("--baselines DIR is required (or set PERFGATE_BASELINES)")
     if args.publish and args.dry_run:
         raise UsageError("--publish and --dry-run exclude each other")
+    if args.explain and args.result is None:
+        raise UsageError("--explain needs --result RESULT (the run whose verdict is explained)")
     request = HealRequest(
         profile=args.profile,
         baselines=baselines,
@@ -133,8 +142,25 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
     outcome = heal(request, today=datetime.now(UTC).date(), say=_say)
     if args.publish and outcome.written:
         _say(_publish(args, settings, outcome))
+    explanation = _explain(outcome, settings) if args.explain else None
     if args.format == "json":
-        stdout.write(outcome.plan.model_dump_json(indent=2) + "\n")
+        data = outcome.plan.model_dump(mode="json")
+        if explanation is not None:
+            data["explanation"] = explanation.model_dump(mode="json")
+        stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         stdout.write(render_heal_text(outcome, args.dry_run))
+        if explanation is not None:
+            from perfgate.core.explain import render_explanation_text
+
+            stdout.write("\n" + render_explanation_text(explanation))
     return 0
+
+
+def _explain(outcome: HealOutcome, settings: Settings) -> Explanation | None:
+    from perfgate.pipeline_explain import explain_with_settings
+
+    judged = outcome.judged
+    if judged is None:
+        return None
+    return explain_with_settings(judged.verdict, outcome.plan, judged.policy, judged.stages, settings)

@@ -30,7 +30,7 @@ from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.core.heal import propose_heal
 from perfgate.core.history import select_baseline
 from perfgate.errors import InputDataError, UsageError
-from perfgate.models import HealPlan, Policy, RunRecord, VerdictKind
+from perfgate.models import HealPlan, Policy, RunRecord, StageStats, Verdict, VerdictKind
 
 Progress = Callable[[str], None]
 
@@ -55,6 +55,16 @@ class HealOutcome:
     rewrite: Rewrite
     written: bool
     verified: bool | None = None
+    judged: Judged | None = None  # the --result run's verdict (for --explain)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The analyzer's verdict on the --result run, with what an explanation needs beside it."""
+
+    verdict: Verdict
+    policy: Policy
+    stages: list[StageStats]
 
 
 def _scenario(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> tuple[Path, str]:
@@ -88,8 +98,8 @@ def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | N
         raise InputDataError(file.path, f"cannot work out the load model: {exc}") from exc
 
 
-def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, LoadtestFile]:
-    """The plan for `request.profile` (nothing is written)."""
+def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, LoadtestFile, Judged | None]:
+    """The plan for `request.profile` (nothing is written), and the --result run's verdict."""
     from perfgate import pipeline
 
     file = load_loadtest_file(request.profile)
@@ -101,6 +111,7 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
     history = [run.record for run in selection.runs]
     verdict: VerdictKind | None = None
     candidate: RunRecord | None = None
+    judgement: Judged | None = None
     if loaded is not None and request.result is not None:
         pipeline.check_candidate(request.result, loaded.record)
         judged = pipeline.compare(
@@ -112,9 +123,10 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
             today=today,
         )
         verdict, candidate = judged.verdict, loaded.record
+        judgement = Judged(judged, policy, list(loaded.record.stages))
     plan = _propose(file, scenario, history, verdict, policy, candidate)
     plan.notices[:0] = selection.notices
-    return plan, file
+    return plan, file, judgement
 
 
 def _propose(
@@ -145,9 +157,9 @@ def heal(request: HealRequest, *, today: date, say: Progress) -> HealOutcome:
     """
     if request.verify and request.profile.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise UsageError("--verify needs a profile data file (.yaml, .yml, .json), not a k6 script")
-    plan, file = compute_plan(request, today=today)
+    plan, file, judged = compute_plan(request, today=today)
     rewrite = rewrite_loadtest_file(file, plan)
-    outcome = HealOutcome(plan=plan, rewrite=rewrite, written=False)
+    outcome = HealOutcome(plan=plan, rewrite=rewrite, written=False, judged=judged)
     if not rewrite.changed:
         return outcome
     if request.verify:

@@ -17,7 +17,13 @@ In that space (`fit_limit`):
 - bound: level + k·s·√(1 + (π/2)/m), k the one-sided 95 % Student-t quantile with a third of
   n - 1 degrees of freedom (a MAD of differences is about a third as efficient as an SD), m the
   runs the level is the median of: the level a noise run stays under 95 % of the time.
-- limit: level + max(bound room, ln(headroom)) in log space, or
+- tail guard: with at least `TAIL_MIN_RUNS` runs, the empirical 95th percentile of the history's
+  residuals around a running median of `TAIL_WINDOW` runs is room too (a median filter follows
+  steps and drifts exactly, so neither is counted as noise; bursts of up to 4 slow runs stay
+  residuals). Real
+  CI noise is heavy-tailed (a busy runner makes 1 run in 7 several times slower); the MAD of
+  differences ignores those runs by design, and a limit built on it alone would fail them.
+- limit: level + max(bound room, tail room, ln(headroom)) in log space, or
   level + max(bound room, (headroom - 1)·|level|, min_change_abs) in raw space.
   The policy's headroom is the *least* room over the level, not a factor on top of the
   bound: multiplying both would make a 25 % regression pass whenever the noise exceeds ~3 %,
@@ -44,6 +50,8 @@ NOISE_QUANTILE = 0.95
 LOG_FLOOR = 0.01  # smallest log-space sigma assumed (1 %)
 LOG_EPSILON = 1e-6
 MEDIAN_VARIANCE = math.pi / 2
+TAIL_MIN_RUNS = 20
+TAIL_WINDOW = 9
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,16 @@ def effective_df(runs: int) -> int:
     return max(2, (runs - 1) // 3)
 
 
+def tail_room(badness: FloatArray) -> float:
+    """Empirical 95th percentile of the residuals around a running median (0 if too few runs)."""
+    n = int(badness.size)
+    if n < TAIL_MIN_RUNS:
+        return 0.0
+    half = TAIL_WINDOW // 2
+    running = np.array([np.median(badness[max(0, i - half) : i + half + 1]) for i in range(n)])
+    return max(float(np.quantile(badness - running, NOISE_QUANTILE)), 0.0)
+
+
 def anchor_runs(runs: int) -> int:
     return min(runs, ANCHOR_RUNS)
 
@@ -138,7 +156,7 @@ def fit_limit(
     improved = n > RECENT_RUNS and bool(np.all(recent_b < anchor_b))
     level_b = float(np.median(recent_b)) if improved else anchor_b
     level_runs = int(recent_b.size) if improved else anchor_runs(n)
-    noise_b = prediction_k(n, level_runs) * sigma
+    noise_b = max(prediction_k(n, level_runs) * sigma, tail_room(badness))
     if space.log:
         margin_b = max(noise_b, math.log(headroom))
     else:
