@@ -51,3 +51,46 @@ def test_an_endpoint_that_only_improved_less_than_the_others_is_not_a_regression
     )  # search ×0.8 raw: better, but less than the rest
     detection = detect_regressions(candidate, history, Policy(), today=TODAY)
     assert detection.verdict != "regression", detection.reason
+
+
+def _busy_history(rng: random.Random) -> list[RunRecord]:
+    """30 runs; every 7th is on a busy runner (×3 overall) where create_note slows ×1.3 more."""
+    runs = []
+    for i in range(30):
+        busy = i % 7 == 3
+        runs.append(
+            _run(rng, 3.0 if busy else rng.uniform(0.95, 1.05), {"create_note": 1.3} if busy else None)
+        )
+    return runs
+
+
+def test_endpoints_that_slow_more_on_a_busy_runner_are_not_a_regression_there() -> None:
+    rng = random.Random(5)
+    history = _busy_history(rng)
+    busy_candidate = _run(rng, 3.5, {"create_note": 1.35})
+    detection = detect_regressions(busy_candidate, history, Policy(), today=TODAY)
+    assert detection.verdict != "regression", detection.reason
+
+
+def test_the_same_excess_on_a_quiet_runner_is_a_regression() -> None:
+    rng = random.Random(5)
+    history = _busy_history(rng)
+    quiet_candidate = _run(rng, 1.0, {"create_note": 1.35})
+    detection = detect_regressions(quiet_candidate, history, Policy(), today=TODAY)
+    assert detection.verdict == "regression", detection.reason
+    assert {f.endpoint for f in detection.findings if f.classification == "regression"} == {"create_note"}
+
+
+def test_sensitivity_is_interpolated_never_extrapolated() -> None:
+    import numpy as np
+
+    from perfgate.core.detect.environment import sensitivity
+
+    quiet = np.array([0.0, 0.01, -0.01, 0.02, 0.0])
+    excess = np.array([0.0, 0.0, 0.01, -0.01, 0.0])
+    slope, near = sensitivity(quiet, excess, np.array([1.2]))
+    assert slope == 0.0 and not near.any(), "no busy run in the history: nothing to learn from"
+    factors = np.append(quiet, [1.1, 1.0, 1.2])
+    excess = np.append(excess, [0.22, 0.2, 0.24])  # slope ≈ 0.2
+    slope, near = sensitivity(factors, excess, np.array([1.2]))
+    assert slope == pytest.approx(0.2, abs=0.03) and int(near.sum()) == 3

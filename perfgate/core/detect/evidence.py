@@ -14,6 +14,13 @@ class Settings:
     """Decision thresholds (documented defaults; tests and benchmarks may override)."""
 
     alpha: float = 0.001  # one-sided p-value below which a change is significant
+    # On a busy runner (the whole run ×2 slower or faster, blamed on the environment) endpoints
+    # do not slow down alike and their noise grows: an endpoint's own change must then be 10×
+    # more significant, else the run is noise and a re-run is advised (bench/detection.py,
+    # quiet corpus: 11/16 heavily contended runs were false regressions without this and the
+    # runner-sensitivity correction, 2/16 with both).
+    busy_runner_factor: float = 2.0
+    busy_runner_alpha_scale: float = 0.1
     confirm_alpha: float = 0.05  # a second detector confirms at this level
     recent_window: int = 30  # newest comparable runs forming the recent baseline
     anchor_window: int = 20  # oldest runs forming the long-run (drift) baseline, at most

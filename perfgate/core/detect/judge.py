@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+from perfgate.core.detect.environment import Attribution
 from perfgate.core.detect.evidence import Evidence, Settings, change_ratio, floors_exceeded
 from perfgate.core.detect.robust import confidence_from_p, t_sf
 from perfgate.models import Classification, Finding
@@ -89,7 +90,7 @@ def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
             continue  # everything moved by code: an endpoint that merely moved less is not worse
         z = ev.mean_excess_z if ev.mean_excess_z is not None else ev.excess_z
         p_value = t_sf(z if worse else -z, ev.excess_df)
-        if p_value >= settings.alpha:
+        if p_value >= _own_alpha(attribution, settings):
             return None
         ev.detectors.append("endpoint_excess")
         factor = attribution.factor_ratio if attribution is not None else 1.0
@@ -100,6 +101,15 @@ def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
         kind: Classification = "regression" if worse else "improvement"
         return _finding(ev, kind, confidence_from_p(p_value), reason, own_ratio=ev.excess_ratio)
     return None
+
+
+def _own_alpha(attribution: Attribution | None, settings: Settings) -> float:
+    """Stricter on a busy runner: a large environment-wide factor makes endpoints diverge."""
+    if attribution is None or attribution.kind != "environment":
+        return settings.alpha
+    factor = attribution.factor_ratio
+    busy = max(factor, 1.0 / factor) >= settings.busy_runner_factor if factor > 0 else False
+    return settings.alpha * settings.busy_runner_alpha_scale if busy else settings.alpha
 
 
 def _drift(ev: Evidence) -> Finding:
