@@ -303,8 +303,18 @@ def detector_power(runs: list[dict], records: dict[str, RunRecord]) -> None:
 
 def main() -> int:
     started = time.perf_counter()
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS  # bench/detection.py [CORPUS_DIR]
-    print(f"corpus: {corpus}")
+    # bench/detection.py [CORPUS_DIR] [--floor-ms X]: X replaces the latency rules' absolute floor
+    # (2 ms built in), to measure the statistics apart from the policy on a fast target
+    args = [arg for arg in sys.argv[1:] if not arg.startswith("--floor-ms")]
+    corpus = Path(args[0]) if args and not args[0].replace(".", "").isdigit() else CORPUS
+    floor = next((float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--floor-ms=")), None)
+    if floor is not None:
+        global POLICY
+        rules = [
+            r.model_copy(update={"min_change_abs": floor}) if r.unit == "ms" else r for r in POLICY.rules
+        ]
+        POLICY = Policy(rules=rules)
+    print(f"corpus: {corpus}" + (f" (latency floor {floor} ms)" if floor is not None else ""))
     runs, records = load_corpus(corpus)
     evaluate(runs, records)
     detector_power(runs, records)
