@@ -17,19 +17,16 @@ to a `::warning::` and exit 0.
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import re
-import sys
 from collections.abc import Callable, Sequence
-from contextlib import closing, nullcontext, redirect_stderr
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
 from perfgate.adapters import actions
-from perfgate.errors import InputDataError, PerfgateError, UsageError
-from perfgate.models import PublishResult, Verdict
+from perfgate.cli_action_publish import cmd_comment, cmd_heal, cmd_issues
+from perfgate.cli_action_support import history_argv, load_verdict, run_perfgate, warn
+from perfgate.errors import PerfgateError, UsageError
 from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
@@ -114,33 +111,6 @@ def cmd_action(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> 
         return exc.exit_code
 
 
-def _warn(stdout: TextIO, message: str, level: actions.AnnotationLevel = "warning") -> None:
-    stdout.write(actions.annotation(level, message, title="perfgate"))
-
-
-def _perfgate(argv: Sequence[str], *, tee_stderr: list[str] | None = None) -> tuple[int, str]:
-    """Run another perfgate command in-process; (exit code, its stdout). With `tee_stderr`, its
-    stderr is collected there too (and still shown in the log)."""
-    from perfgate import cli
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stderr(err) if tee_stderr is not None else nullcontext():
-        code = cli.main([str(arg) for arg in argv], stdout=out)
-    if tee_stderr is not None:
-        tee_stderr.append(err.getvalue())
-        sys.stderr.write(err.getvalue())
-    return code, out.getvalue()
-
-
-def _history_argv(args: argparse.Namespace) -> list[str]:
-    argv: list[str] = []
-    for option in ("baselines", "scenario", "policy"):
-        value = getattr(args, option, None)
-        if value is not None:
-            argv += [f"--{option}", str(value)]
-    return argv
-
-
 # ---- preflight, wait, run -------------------------------------------------------------------------
 
 
@@ -168,7 +138,7 @@ def _faults(text: str | None) -> list[str]:
 def _effective_heal(args: argparse.Namespace, read_only: bool, stdout: TextIO) -> str:
     if args.mode == "check":
         if args.heal != "off":
-            _warn(stdout, f"input heal: {args.heal} is ignored in mode check; use mode: heal or nightly")
+            warn(stdout, f"input heal: {args.heal} is ignored in mode check; use mode: heal or nightly")
         return "off"
     return "dry-run" if read_only or args.heal == "off" else str(args.heal)
 
@@ -212,7 +182,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int
     profile = Path(args.profile) if args.profile else BUNDLED_PROFILE
     argv = ["run", "--profile", str(profile), "--runs-dir", str(args.runs_dir), "--format", "json"]
     argv += ["--script", args.script] if args.script else []
-    code, _ = _perfgate([*argv, *_target_argv(args), *_history_argv(args)])
+    code, _ = run_perfgate([*argv, *_target_argv(args), *history_argv(args)])
     runs = sorted(p.parent for p in args.runs_dir.glob("*/verdict.json")) if args.runs_dir.is_dir() else []
     if code not in (0, 1) or not runs:
         raise PerfgateError(f"perfgate run failed (exit {code}); its message is in the log above")
@@ -243,14 +213,14 @@ def _analyze_options() -> tuple[set[str], set[str]]:
 
 def _render(args: argparse.Namespace, fmt: str, extra: Sequence[str], stdout: TextIO) -> Path | None:
     path: Path = args.run_dir / REPORT_FILES[fmt][0]
-    argv = ["analyze", str(args.run_dir), "--format", fmt, "--output", str(path), *_history_argv(args)]
-    code, _ = _perfgate([*argv, *extra])
+    argv = ["analyze", str(args.run_dir), "--format", fmt, "--output", str(path), *history_argv(args)]
+    code, _ = run_perfgate([*argv, *extra])
     if code in (0, 1):
         return path
     if extra:
-        _warn(stdout, f"the {fmt} report failed with --explain (exit {code}); written without it")
+        warn(stdout, f"the {fmt} report failed with --explain (exit {code}); written without it")
         return _render(args, fmt, [], stdout)
-    _warn(stdout, f"the {fmt} report could not be written (exit {code})")
+    warn(stdout, f"the {fmt} report could not be written (exit {code})")
     return None
 
 
@@ -259,7 +229,7 @@ def _render_reports(args: argparse.Namespace, stdout: TextIO) -> dict[str, Path]
     formats, options = _analyze_options()
     explain = ["--explain"] if args.explain == "true" and "--explain" in options else []
     if args.explain == "true" and not explain:
-        _warn(stdout, "input explain: this perfgate has no --explain; the report has no explanation")
+        warn(stdout, "input explain: this perfgate has no --explain; the report has no explanation")
     written: dict[str, Path] = {}
     for fmt, names in REPORT_FILES.items():
         found = [args.run_dir / name for name in names if (args.run_dir / name).is_file()]
@@ -272,16 +242,8 @@ def _render_reports(args: argparse.Namespace, stdout: TextIO) -> dict[str, Path]
     return written
 
 
-def _load_verdict(run_dir: Path) -> Verdict:
-    path = run_dir / "verdict.json"
-    try:
-        return Verdict.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputDataError(path, f"cannot read the verdict: {exc}") from exc
-
-
 def cmd_report(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    verdict = _load_verdict(args.run_dir)
+    verdict = load_verdict(args.run_dir)
     written = _render_reports(args, stdout)
     report = written.get("markdown", args.run_dir / "report.md")
     notice = f"> [!NOTE]\n> **perfgate ran read-only:** {args.read_only}\n\n" if args.read_only else ""
@@ -289,108 +251,14 @@ def cmd_report(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> 
     file = actions.workspace_relative(args.profile, args.workspace)
     stdout.write("".join(actions.finding_annotations(verdict, file=file)))
     if args.record == "true":
-        code, _ = _perfgate(
-            ["analyze", str(args.run_dir), "--format", "json", "--record", *_history_argv(args)]
+        code, _ = run_perfgate(
+            ["analyze", str(args.run_dir), "--format", "json", "--record", *history_argv(args)]
         )
         if code not in (0, 1):
             raise PerfgateError(f"recording the run failed (exit {code})")
     outputs = {"verdict": verdict.verdict, "report-path": str(report), "scenario": verdict.scenario}
     outputs |= {f"{fmt}-path": str(path) for fmt, path in written.items() if fmt != "markdown"}
     actions.write_outputs(args.github_output, outputs)
-    return 0
-
-
-# ---- comment, heal, issues -----------------------------------------------------------------------
-
-
-def cmd_comment(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.adapters.github import issue_marker, make_github_client
-
-    client = make_github_client(settings)
-    if client is None:
-        _warn(stdout, "no GitHub token: the PR comment was skipped", "notice")
-        return 0
-    body = args.report.read_text(encoding="utf-8")
-    marker = issue_marker(f"comment:{args.scenario}")
-    try:
-        with closing(client):
-            operation = client.upsert_comment(issue_number=args.pr, body=body, marker=marker)
-    except PerfgateError as exc:
-        _warn(stdout, f"the PR comment failed: {exc}")
-        return 0
-    actions.write_outputs(args.github_output, {"comment-operation": operation})
-    return 0
-
-
-_PUBLISHED = re.compile(
-    r"publish: (created|updated|unchanged|committed|skipped)(?: (\S+))?(?: \((.*)\))?$", re.M
-)
-
-
-def _publish_result(stdout: str, stderr: str) -> PublishResult | None:
-    """What `perfgate heal --publish` did: a PublishResult JSON line on stdout (`{"publish": ...}`
-    or the result itself), else its `publish: <operation> <where> (<notice>)` log line."""
-    for line in reversed(stdout.strip().splitlines()):
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        data = data.get("publish", data) if isinstance(data, dict) else None
-        if isinstance(data, dict) and "operation" in data:
-            return PublishResult.model_validate(data)
-    found = list(_PUBLISHED.finditer(stderr))
-    if not found:
-        return None
-    operation, where, notice = found[-1].groups()
-    url = where if where and where.startswith("https://") else None
-    return PublishResult.model_validate({"operation": operation, "pr_url": url, "notice": notice})
-
-
-def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    if args.verdict == "regression":
-        _warn(stdout, "not healing: the verdict is a regression", "notice")
-        return 0
-    publish = ["--dry-run"] if args.publish == "dry-run" else ["--publish", args.publish]
-    argv = ["heal", "--profile", str(args.profile), "--result", str(args.result), *_history_argv(args)]
-    log: list[str] = []
-    code, text = _perfgate([*argv, *publish], tee_stderr=log)
-    if code != 0:
-        _warn(
-            stdout, f"healing failed or is unavailable (perfgate heal exit {code}); the gate is not affected"
-        )
-        return 0
-    result = _publish_result(text, "".join(log))
-    actions.append_summary(args.step_summary, actions.heal_summary(text, result))
-    outputs = {"heal-operation": result.operation if result else args.publish}
-    if result is not None and result.operation in ("created", "updated", "unchanged") and result.pr_url:
-        outputs |= {"pr-url": result.pr_url, "pr-operation": result.operation}
-    if result is not None and result.notice:
-        stdout.write(actions.annotation("notice", result.notice, title="perfgate heal"))
-    actions.write_outputs(args.github_output, outputs)
-    return 0
-
-
-def cmd_issues(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.adapters.github import make_github_client
-
-    verdict = _load_verdict(args.run_dir)
-    issues = actions.regression_issues(verdict, run_url=args.run_url)
-    client = make_github_client(settings) if issues else None
-    if client is None:
-        stdout.write(
-            f"{len(issues)} regression(s); no issue filed" + (" (no GitHub token)" if issues else "") + "\n"
-        )
-        return 0
-    filed = []
-    try:
-        with closing(client):
-            for issue in issues:
-                result = client.upsert_issue(title=issue.title, body=issue.body, key=issue.key)
-                filed.append(result.url)
-                stdout.write(f"{result.operation} issue #{result.number}: {result.url}\n")
-    except PerfgateError as exc:
-        _warn(stdout, f"filing the regression issues failed: {exc}")
-    actions.write_outputs(args.github_output, {"issues": "\n".join(filed)})
     return 0
 
 

@@ -13,7 +13,7 @@ import pytest
 from action_harness import condition, evaluate, interpolate, parse_annotations, parse_file_command
 from fake_github import FakeGitHub, serve
 
-from perfgate import cli_action
+from perfgate import cli_action, cli_action_publish
 from perfgate.adapters import actions
 from perfgate.models import Finding, Verdict
 from perfgate.settings import Settings
@@ -262,7 +262,7 @@ def test_heal_never_runs_on_a_regression_and_never_fails_the_gate(tmp_path: Path
 def test_publish_result_is_read_from_heal_output(
     stdout: str, stderr: str, operation: str | None, url: str | None
 ) -> None:
-    result = cli_action._publish_result(stdout, stderr)
+    result = cli_action_publish._publish_result(stdout, stderr)
     assert (result.operation if result else None) == operation
     assert (result.pr_url if result else None) == url
 
