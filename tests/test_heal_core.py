@@ -136,7 +136,9 @@ def test_error_rate_floor_is_min_change_abs() -> None:
         verdict=None,
         policy=Policy(),
     )
-    assert [c.new for c in plan.thresholds] == ["rate<0.01"]
+    rule = Policy().rule_for("http_req_failed{name:get_note}")
+    assert rule is not None and rule.min_change_abs == 0.005
+    assert [c.new for c in plan.thresholds] == ["rate<0.005"]
 
 
 def test_higher_percentile_never_below_lower() -> None:

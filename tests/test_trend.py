@@ -72,3 +72,54 @@ def test_pelt_matches_ruptures(seed: int) -> None:
     penalty = float(rng.uniform(1, 12))
     expected = ruptures.Pelt(model="l2", min_size=3, jump=1).fit(values).predict(pen=penalty)[:-1]
     assert pelt_l2(values, penalty, 3) == expected
+
+
+def _busy_history(seed: int, runs: int, busy_every: int, runner: float) -> list[tuple[str, RunRecord]]:
+    """Clean runs with an isolated busy-runner run (every endpoint ×`runner`) every `busy_every` runs."""
+    rng = np.random.default_rng(seed)
+    return [
+        (f"run-{i:03d}", synth_run(rng, runner=runner if i % busy_every == busy_every - 1 else 1.0))
+        for i in range(runs)
+    ]
+
+
+def test_isolated_busy_runs_are_left_out_of_the_raw_scan() -> None:
+    history = _busy_history(4, 60, busy_every=7, runner=4.0)
+    report = scan_trend(history, Policy())
+    busy_ids = [run_id for i, (run_id, _) in enumerate(history) if i % 7 == 6]
+    (notice,) = [n for n in report.notices if "busy runner" in n]
+    assert all(run_id in notice for run_id in busy_ids)
+    assert not [p for m in report.metrics for p in m.change_points if p.classification != "noise"]
+    trend = next(m for m in report.metrics if m.metric == "http_req_duration{name:get_note}")
+    assert trend.runs == 60  # the runs are still counted as measured
+
+
+def test_a_level_shift_of_every_endpoint_together_is_the_runners() -> None:
+    rng = np.random.default_rng(6)
+    history = [(f"run-{i:03d}", synth_run(rng, runner=1.6 if i >= 30 else 1.0)) for i in range(60)]
+    report = scan_trend(history, Policy())
+    latency = [m for m in report.metrics if m.metric.startswith("http_req_duration{name:")]
+    points = [p for m in latency for p in m.change_points]
+    assert points and all(abs(p.index - 30) <= 2 for p in points)
+    assert {p.classification for p in points} == {"noise"}
+
+
+def test_one_endpoint_step_stays_a_regression_beside_busy_runs() -> None:
+    rng = np.random.default_rng(7)
+    history = [
+        (
+            f"run-{i:03d}",
+            synth_run(
+                rng,
+                runner=4.0 if i % 9 == 4 else 1.0,
+                endpoint_scale={"search_notes": 1.3} if i >= 33 else None,
+            ),
+        )
+        for i in range(60)
+    ]
+    report = scan_trend(history, Policy())
+    trend = next(
+        m for m in report.metrics if m.metric == "http_req_duration{name:search_notes}" and m.stat == "p(95)"
+    )
+    found = [p for p in trend.change_points if p.classification == "regression"]
+    assert found and abs(found[0].index - 33) <= 2

@@ -41,7 +41,7 @@ def default_rules() -> list[MetricRule]:
             direction="higher_is_worse",
             unit="ms",
             min_change_ratio=1.10,
-            min_change_abs=2.0,
+            min_change_abs=1.0,
         ),
         MetricRule(
             match="http_req_failed{name:*}",
@@ -49,7 +49,7 @@ def default_rules() -> list[MetricRule]:
             direction="higher_is_worse",
             unit="ratio",
             min_change_ratio=1.0,
-            min_change_abs=0.01,
+            min_change_abs=0.005,
         ),
         MetricRule(
             match="http_req_failed",

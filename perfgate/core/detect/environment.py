@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from perfgate.core.detect.extract import LOG_EPSILON, Target, raw_values
+from perfgate.core.detect.extract import LOCATION_STAT, LOG_EPSILON, Target, raw_values, stat_value
 from perfgate.core.detect.robust import FloatArray, mad_df, prediction_z, robust_center_scale
 from perfgate.models import RunRecord
 
@@ -37,7 +37,7 @@ FACTOR_FLOOR = 0.01
 PRECEDENT_SHARE = 0.75
 PRECEDENT_RUNS = 0.05  # share of history runs with a factor at least PRECEDENT_SHARE of the candidate's
 
-MEAN_STAT = "avg"
+MEAN_STAT = LOCATION_STAT  # the typical latency: steadier than any one percentile
 SENSITIVITY_RUNS = 2  # history runs needed near the candidate's runner factor to use a slope
 SENSITIVITY_MIN_FACTOR = np.log(1.5)  # below ×1.5 overall there is nothing to correct
 SENSITIVITY_RANGE = (-0.5, 0.5)
@@ -266,6 +266,6 @@ def shared_shift(
 def mean_latency_shift(
     targets: Sequence[Target], candidate: RunRecord, recent: Sequence[RunRecord]
 ) -> SharedShift | None:
-    """The same structure on each endpoint's mean latency: far less noisy than p95 for a shift."""
-    observed = [candidate.value(t.metric, MEAN_STAT) for t in targets]
+    """The same structure on each endpoint's typical latency: far less noisy than p95 for a shift."""
+    observed = [stat_value(candidate, t.metric, MEAN_STAT) for t in targets]
     return shared_shift(MEAN_STAT, targets, observed, recent) if targets else None

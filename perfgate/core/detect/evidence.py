@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -56,12 +57,39 @@ class Evidence:
     detectors: list[str] = field(default_factory=list)
     excess_ratio: float | None = None  # endpoint's own multiplier over the shared factor (this stat)
     excess_z: float | None = None  # studentised excess of this stat
-    mean_excess_z: float | None = None  # studentised excess of the endpoint's mean latency (avg)
+    excess_scale: float | None = None  # run-to-run sigma of that excess in the history (log)
+    mean_excess_z: float | None = None  # studentised excess of the endpoint's typical latency
+    mean_excess: float | None = None  # that excess (log) and its sigma in the history
+    mean_excess_scale: float | None = None
     excess_df: int = 1
     context_p: float | None = None  # conformal p-value of the context model's residual
     drift: Drift | None = None
     attribution: Attribution | None = None
     anomalous_run: bool = False
+
+
+def pooled_own_ratio(ev: Evidence) -> float | None:
+    """The endpoint's own multiplier for this stat, pooled with its typical latency's.
+
+    A shift of an endpoint moves its whole distribution, and its typical latency measures that
+    shift with a fraction of the stat's run-to-run noise, so the two excesses are averaged in log
+    space with inverse-variance weights (the stat's alone when the typical latency is missing).
+    The multiplicative reading: an endpoint whose typical request got ×1.2 slower is taken to have
+    a ×1.2 slower p95 too (for a constant added delay this overstates the tail's change).
+    """
+    if ev.excess_ratio is None:
+        return None
+    if ev.mean_excess is None or not ev.mean_excess_scale or not ev.excess_scale:
+        return ev.excess_ratio
+    return math.exp(
+        pool_logs(math.log(ev.excess_ratio), ev.excess_scale, ev.mean_excess, ev.mean_excess_scale)
+    )
+
+
+def pool_logs(stat: float, stat_scale: float, typical: float, typical_scale: float) -> float:
+    """Inverse-variance weighted mean of two log excesses (a stat's and the typical latency's)."""
+    w_stat, w_typical = 1.0 / stat_scale**2, 1.0 / typical_scale**2
+    return (w_stat * stat + w_typical * typical) / (w_stat + w_typical)
 
 
 def change_ratio(observed: float, baseline: float | None) -> float | None:

@@ -25,6 +25,13 @@ LOG_UNITS = frozenset({"ms", "per_s"})
 LATENCY_METRIC = "http_req_duration"
 LOG_EPSILON = 1e-3
 
+# An endpoint's *typical* latency: the geometric mean of k6's mean (`avg`) and median (`med`).
+# A shift of the whole distribution moves both; the pair is steadier from run to run than either
+# alone and far steadier than p95 (bench/corpus: a +15 % one-endpoint fault reads z ≈ 3.6 on it
+# against 3.9/2.9 on avg/med alone and 1.7 on p90, with clean runs no higher). Runs without `med`
+# fall back to `avg`.
+LOCATION_STAT = "typical"
+
 # Noise floors in judging space: the smallest sigma we ever assume (a constant history has MAD 0).
 SCALE_FLOOR = {"ms": 0.01, "per_s": 0.01, "ratio": 0.002, "count": 0.5}
 
@@ -79,10 +86,22 @@ def raw_values(runs: Sequence[RunRecord], target: Target) -> FloatArray:
     """The target's value in each run, NaN where the run lacks it."""
     out = np.full(len(runs), np.nan)
     for i, run in enumerate(runs):
-        value = run.value(target.metric, target.stat)
+        value = stat_value(run, target.metric, target.stat)
         if value is not None and math.isfinite(value):
             out[i] = value
     return out
+
+
+def stat_value(run: RunRecord, metric: str, stat: str) -> float | None:
+    """A stat of a run's metric; `LOCATION_STAT` is derived from `avg` and `med`."""
+    if stat != LOCATION_STAT:
+        return run.value(metric, stat)
+    mean, median = run.value(metric, "avg"), run.value(metric, "med")
+    if mean is None or not math.isfinite(mean) or mean <= 0:
+        return None
+    if median is None or not math.isfinite(median) or median <= 0:
+        return mean
+    return math.sqrt(mean * median)
 
 
 def to_space(values: FloatArray, target: Target) -> FloatArray:

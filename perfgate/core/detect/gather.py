@@ -97,8 +97,11 @@ def add_environment(
             if name in shift.excess:
                 ev.excess_ratio = float(np.exp(shift.excess[name]))
                 ev.excess_z = shift.excess_z[name]
-            if mean_shift is not None:
-                ev.mean_excess_z = mean_shift.excess_z.get(name)
+                ev.excess_scale = shift.excess_scale[name]
+            if mean_shift is not None and name in mean_shift.excess:
+                ev.mean_excess_z = mean_shift.excess_z[name]
+                ev.mean_excess = mean_shift.excess[name]
+                ev.mean_excess_scale = mean_shift.excess_scale[name]
     _attribute_load_metrics(evidences, attributions)
     return attributions
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 
 from perfgate.core.detect.environment import Attribution
-from perfgate.core.detect.evidence import Evidence, Settings, change_ratio, floors_exceeded
+from perfgate.core.detect.evidence import Evidence, Settings, change_ratio, floors_exceeded, pooled_own_ratio
 from perfgate.core.detect.robust import confidence_from_p, t_sf
 from perfgate.models import Classification, Finding
 
@@ -71,18 +71,21 @@ def classify(ev: Evidence, settings: Settings) -> Finding:
 def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
     """An endpoint judged against the other endpoints of the same run (the runner factor removed).
 
-    Its own change is baseline × excess ratio of this stat and must pass both floors; when every
-    endpoint moved together because of code (not the runner), the raw change must pass them too, so
-    an endpoint that only improved less than the others is not called a regression. Significance
-    comes from the excess of the endpoint's *mean* latency (avg), when k6 reports it: measured on
-    the real corpus its run-to-run spread is about half that of p95's and, unlike p95/p99, it has
-    no heavy tail (one slow stall moves p99 by ×1.5 but the mean little).
+    Its own change is baseline × its own multiplier — this stat's excess pooled with the typical
+    latency's (`pooled_own_ratio`) — and must pass both floors; when every endpoint moved together
+    because of code (not the runner), the raw change must pass them too, so an endpoint that only
+    improved less than the others is not called a regression. Significance comes from the excess of
+    the endpoint's *typical* latency (geometric mean of k6's avg and med), when k6 reports them: on
+    the real corpora its run-to-run spread is a half to a third of p95's and it has no heavy tail
+    (one slow stall moves p99 by ×1.5 but the mean and median little).
     """
     attribution = ev.attribution
     if ev.excess_ratio is None or ev.excess_z is None or ev.baseline is None:
         return None
     global_code_change = attribution is not None and attribution.kind == "code"
-    own_observed = ev.baseline * ev.excess_ratio
+    own_ratio = pooled_own_ratio(ev)
+    assert own_ratio is not None
+    own_observed = ev.baseline * own_ratio
     for worse in (True, False):
         if not floors_exceeded(ev.target, own_observed, ev.baseline, worse=worse):
             continue
@@ -95,11 +98,11 @@ def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
         ev.detectors.append("endpoint_excess")
         factor = attribution.factor_ratio if attribution is not None else 1.0
         reason = (
-            f"{_change(ev)}; against the other endpoints of the run it is ×{ev.excess_ratio:.2f} on its own "
-            f"(shared runner factor ×{factor:.2f}, p={p_value:.2g})"
+            f"{_change(ev)}; against the other endpoints of the run it is ×{own_ratio:.2f} on its own "
+            f"(its typical request and {ev.target.stat} pooled; shared runner factor ×{factor:.2f}, p={p_value:.2g})"
         )
         kind: Classification = "regression" if worse else "improvement"
-        return _finding(ev, kind, confidence_from_p(p_value), reason, own_ratio=ev.excess_ratio)
+        return _finding(ev, kind, confidence_from_p(p_value), reason, own_ratio=own_ratio)
     return None
 
 

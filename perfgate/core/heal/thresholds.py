@@ -12,7 +12,8 @@ For each expression already in the profile (`p(95)<100`, `rate<0.01`, `rate>0.99
      the gate to catch, not written into a threshold the current state already fails);
    - looser: only when the noise says so (a noise run at the long-run level would cross the
      current limit more than `LOOSEN_CROSSING` of the time) and never while the verdict is
-     `warn`; a drift upward moves neither the anchor nor the noise, so it cannot loosen;
+     `warn`, nor while every one of the newest runs is worse than the long-run baseline (a drift
+     upward moves the anchor not at all and the noise estimate only by chance: it cannot loosen);
    - changes under `MIN_RELATIVE_CHANGE` are not worth a commit.
 
 Ceilings (`MetricRule.ceiling`) apply when the rule matches the metric and lists the
@@ -130,7 +131,8 @@ def _decide(target: Target, model: LimitModel, new: float, verdict: VerdictKind 
         sustained = bool(recent) and all(r < implied for r in recent)
         return "tighten" if sustained and statistics.median(recent) < space.one(new) else None
     noisy = model.noise_crossing(space, old) > LOOSEN_CROSSING
-    return "loosen" if noisy and verdict not in ("warn", "regression") else None
+    worsening = bool(recent) and all(r > model.anchor_b for r in recent)
+    return "loosen" if noisy and not worsening and verdict not in ("warn", "regression") else None
 
 
 def _num(value: float, unit: str) -> str:
