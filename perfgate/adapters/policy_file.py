@@ -34,9 +34,16 @@ rules:
     direction: higher_is_worse           # or lower_is_worse (throughput, checks)
     unit: ms                             # ms | ratio | per_s | count
     min_change_ratio: 1.10               # smaller relative changes never fail (1.10 = 10 %)
-    min_change_abs: 2.0                  # smaller absolute changes never fail, in `unit`
+    min_change_abs: 1.0                  # smaller absolute changes never fail, in `unit`
     ceiling: 800                         # SLO: healing never sets a threshold above 800 ms
-  - match: "http_req_failed*"            # overall and per-endpoint error rate
+  - match: "http_req_failed{name:*}"     # per-endpoint error rate
+    stats: [rate]
+    direction: higher_is_worse
+    unit: ratio
+    min_change_ratio: 1.0
+    min_change_abs: 0.005                # half a point: a 1-point bump measured low still fails
+    ceiling: 0.01
+  - match: http_req_failed               # overall error rate
     stats: [rate]
     direction: higher_is_worse
     unit: ratio

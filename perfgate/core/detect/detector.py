@@ -16,7 +16,7 @@ from datetime import date
 
 from perfgate.core.detect.drift import relative_drift
 from perfgate.core.detect.environment import Attribution
-from perfgate.core.detect.evidence import Settings
+from perfgate.core.detect.evidence import Evidence, Settings, floors_exceeded
 from perfgate.core.detect.extract import gated_targets
 from perfgate.core.detect.gather import add_environment, basic_evidence
 from perfgate.core.detect.judge import classify
@@ -54,13 +54,15 @@ def detect_regressions(
         findings = ungated(findings)
     findings, ack_notices = apply_acknowledgements(findings, policy.acknowledgements, today)
     env_notes = [a.note for a in attributions.values() if a.kind == "environment"]
-    notices += ack_notices + [f"{note}: re-run advised" for note in env_notes[:1]]
+    rerun = _rerun_advised(evidences, settings)
+    advice = "re-run advised" if rerun else "within the runner's usual swings, no re-run needed"
+    notices += ack_notices + [f"{note}: {advice}" for note in env_notes[:1]]
     notices += [f"{a.note}." for a in attributions.values() if a.kind == "code"][:1]
     kind, reason = decide_verdict(
         findings,
         history_runs=len(runs),
         min_runs=policy.history.min_runs,
-        environment_note=env_notes[0] if env_notes else "",
+        environment_note=env_notes[0] if env_notes and rerun else "",
     )
     return Detection(
         verdict=kind,
@@ -69,6 +71,18 @@ def detect_regressions(
         notices=notices,
         history_runs=len(runs),
         environment=_environment_summary(attributions),
+    )
+
+
+def _rerun_advised(evidences: Sequence[Evidence], settings: Settings) -> bool:
+    """A re-run helps only when the environment excused a value that would otherwise have failed."""
+    return any(
+        ev.attribution is not None
+        and ev.attribution.kind == "environment"
+        and ev.baseline is not None
+        and ev.p_value < settings.alpha
+        and floors_exceeded(ev.target, ev.observed, ev.baseline)
+        for ev in evidences
     )
 
 

@@ -6,7 +6,8 @@ Order of the rules (first match wins):
 2. an endpoint latency whose *own* change (against the other endpoints of the same run, i.e. with
    the shared runner factor removed) passes both floors and is significant → `regression`; so
    does its runner-free drift guard;
-3. a global shift attributed to the environment → `noise` with a re-run advice;
+3. a global shift attributed to the environment → `noise`, with a re-run advice when the value
+   would otherwise have failed (worse past the floors and significant);
 4. worse, beyond both floors and significant (robust prediction interval, + exact count test
    for rates and counts) → `regression`, unless the context model (trained on the history's
    load and runner signals) explains the value (`noise`); a global shift attributed to the
@@ -45,7 +46,8 @@ def classify(ev: Evidence, settings: Settings) -> Finding:
         return _drift(ev)
     if environment and (worse or significant):
         assert attribution is not None
-        reason = f"{_change(ev)}: {attribution.note}; re-run advised"
+        advice = "re-run advised" if worse and significant else "within the runner's usual swings"
+        reason = f"{_change(ev)}: {attribution.note}; {advice}"
         return _finding(ev, "noise", _typical(ev.p_value), reason)
     if worse and significant:
         if ev.context_p is not None and ev.context_p >= settings.confirm_alpha:
