@@ -123,3 +123,25 @@ def test_one_endpoint_step_stays_a_regression_beside_busy_runs() -> None:
     )
     found = [p for p in trend.change_points if p.classification == "regression"]
     assert found and abs(found[0].index - 33) <= 2
+
+
+def _ar1(seed: int, phi: float, n: int = 300) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(size=n)
+    out = np.zeros(n)
+    for i in range(1, n):
+        out[i] = phi * out[i - 1] + noise[i]
+    return out
+
+
+def test_ar1_inflation_is_one_for_iid_noise_and_large_for_a_wandering_level() -> None:
+    from perfgate.core.detect.changepoints import ar1_inflation
+
+    assert ar1_inflation(np.random.default_rng(0).normal(size=300), []) == 1.0
+    inflation = ar1_inflation(_ar1(0, 0.8), [])
+    assert 2.0 < inflation < 3.5  # sqrt(1.8 / 0.2) = 3 for phi = 0.8
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_wandering_noise_is_not_cut_into_a_staircase(seed: int) -> None:
+    assert len(detect_change_points(_ar1(seed, 0.8))) <= 1
