@@ -11,7 +11,7 @@ from perfgate.core.explain import (
     render_explanation_markdown,
     render_explanation_text,
 )
-from perfgate.core.explain.expressions import format_limit, parse_expression
+from perfgate.core.explain.expressions import format_limit, parse_expression, render
 
 
 def test_deterministic_text_is_built_from_the_numbers() -> None:
@@ -105,4 +105,5 @@ def test_expressions_render_their_limits_plainly() -> None:
     assert format_limit(0.01) == "0.01"
     assert format_limit(1e-7) == "0.0000001"
     assert parse_expression(" p(99.90) <= 4e2 ") is not None
-    assert parse_expression("p(99.90)<=4e2").render() == "p(99.9)<=400"  # type: ignore[union-attr]
+    parsed = parse_expression("p(99.90)<=4e2")
+    assert parsed is not None and render(parsed) == "p(99.9)<=400"

@@ -59,14 +59,16 @@ def test_healed_threshold_never_exceeds_the_ceiling(
     level=st.floats(10, 500),
     sigma=st.floats(0.005, 0.08),
     drift=st.floats(0.02, 0.03),
-    drifting=st.integers(5, 40),
+    drifting=st.integers(10, 40),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_drift_never_drags_a_threshold_past_its_anchor(
     level: float, sigma: float, drift: float, drifting: int, seed: int
 ) -> None:
-    """A stable start, then +2-3 %/run: the limit never rises above both the limit healed on the
-    stable start and the current one, and the anchor stays the stable start's median."""
+    """A stable start, then +2-3 %/run for 10+ runs (+20 % or more): the limit never rises above both
+    the limit healed on the stable start and the current one, and the anchor stays the stable
+    start's median. (A creep of fewer runs, +2-12 % under noise of up to 8 %, is not visible as one:
+    it is healed as noise, and a noise estimate from more runs may move the limit either way.)"""
     rng = np.random.default_rng(seed)
     stable = [float(v) for v in level * np.exp(sigma * rng.standard_normal(ANCHOR_RUNS))]
     drifted = [

@@ -1,23 +1,20 @@
-"""k6 threshold expressions (`aggregation operator number`) as the model may suggest them.
+"""Which k6 threshold expressions fit a metric, and how a suggested one is written back.
 
-Aggregations by metric type (k6-facts section 5): trend `avg min max med p(N)`; rate `rate`;
-counter `count`, `rate`; gauge `value`. perfgate knows a gated metric's unit, not k6's type, so
-the unit stands in for it: ms → trend, ratio → rate, per_s and count → counter. Every k6
-operator parses; the guardrails keep only `<`/`<=` (or `>`/`>=` where lower is worse).
+Parsing is `perfgate.core.expressions` (k6's whole grammar, anchored and bounded). Aggregations by
+metric type (k6-facts section 5): trend `avg min max med p(N)`; rate `rate`; counter `count`,
+`rate`; gauge `value`. perfgate knows a gated metric's unit, not k6's type, so the unit stands in
+for it: ms → trend, ratio → rate, per_s and count → counter. Every k6 operator parses; the
+guardrails keep only `<`/`<=` (or `>`/`>=` where lower is worse).
 """
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass
 from typing import Final
 
-_EXPRESSION = re.compile(
-    r"^\s*(?P<agg>avg|min|max|med|count|rate|value|p\(\s*(?P<pct>\d{1,2}(?:\.\d{1,4})?|100)\s*\))"
-    r"\s*(?P<op><=|>=|===|==|!=|<|>)\s*"
-    r"(?P<number>[-+]?(?:\d{1,15}(?:\.\d{0,12})?|\.\d{1,12})(?:[eE][-+]?\d{1,3})?)\s*$"
-)
+from perfgate.core.expressions import LOWER_OPS, UPPER_OPS, Expression, parse_expression
+
+__all__ = ["LOWER_OPS", "UPPER_OPS", "aggregation_fits", "format_limit", "parse_expression", "render"]
+
 _TREND: Final = frozenset({"avg", "min", "max", "med"})
 AGGREGATIONS_BY_UNIT: Final[dict[str, frozenset[str]]] = {
     "ms": _TREND,
@@ -25,37 +22,18 @@ AGGREGATIONS_BY_UNIT: Final[dict[str, frozenset[str]]] = {
     "per_s": frozenset({"count", "rate"}),
     "count": frozenset({"count", "rate"}),
 }
-UPPER_OPS: Final = frozenset({"<", "<="})
-LOWER_OPS: Final = frozenset({">", ">="})
-
-
-@dataclass(frozen=True)
-class Expression:
-    aggregation: str
-    op: str
-    limit: float
-
-    def render(self, limit: float | None = None) -> str:
-        return f"{self.aggregation}{self.op}{format_limit(self.limit if limit is None else limit)}"
 
 
 def format_limit(value: float) -> str:
-    """Shortest faithful text for a limit: `40`, `0.01`, `412.5`."""
+    """Shortest faithful text for a limit to 6 significant figures: `40`, `0.01`, `412.5`."""
     text = f"{value:.6g}"
     return text if "e" not in text else f"{float(text):.12f}".rstrip("0").rstrip(".")
 
 
-def parse_expression(text: str) -> Expression | None:
-    """`p(95) < 420` → Expression('p(95)', '<', 420.0); None when it is not that simple form."""
-    match = _EXPRESSION.match(text)
-    if match is None:
-        return None
-    limit = float(match.group("number"))
-    if not math.isfinite(limit):
-        return None
-    pct = match.group("pct")
-    aggregation = f"p({float(pct):g})" if pct is not None else match.group("agg")
-    return Expression(aggregation, match.group("op"), limit)
+def render(expression: Expression, limit: float | None = None) -> str:
+    """`p(99.90) <= 4e2` → `p(99.9)<=400`, with `limit` in place of its number when given."""
+    value = expression.limit if limit is None else limit
+    return f"{expression.canonical_aggregation}{expression.operator}{format_limit(value)}"
 
 
 def aggregation_fits(aggregation: str, unit: str) -> bool:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from perfgate.core.explain.expressions import LOWER_OPS, UPPER_OPS, aggregation_fits, parse_expression
+from perfgate.core.explain.expressions import LOWER_OPS, UPPER_OPS, aggregation_fits, parse_expression, render
 from perfgate.core.explain.models import ExplainerReply, GuardedExplanation, GuardedThreshold, StageAdjustment
 from perfgate.core.explain.names import clean_text, safe_name
 from perfgate.core.explain.targets import Target, collect_targets, metric_index
@@ -67,11 +67,11 @@ def _regression_block(target: Target, limit: float, regression: bool) -> str | N
 def _check(target: Target, text: str, regression: bool) -> _Outcome:
     label = f"{safe_name(target.metric)} {safe_name(text, 40)}"
     parsed = parse_expression(text)
-    if parsed is None or parsed.aggregation != target.aggregation:
+    if parsed is None or parsed.canonical_aggregation != target.aggregation:
         return _Outcome(None, f"dropped {label}: not a k6 threshold on {target.aggregation}")
     ops = UPPER_OPS if target.sign > 0 else LOWER_OPS
-    if parsed.op not in ops:
-        return _Outcome(None, f"dropped {label}: operator {parsed.op} does not limit the bad direction")
+    if parsed.operator not in ops:
+        return _Outcome(None, f"dropped {label}: operator {parsed.operator} does not limit the bad direction")
     blocked = _regression_block(target, parsed.limit, regression)
     if blocked is not None:
         return _Outcome(None, f"dropped {label}: {blocked}")
@@ -81,8 +81,8 @@ def _check(target: Target, text: str, regression: bool) -> _Outcome:
     limit = min(max(parsed.limit, min(tight, loose)), max(tight, loose))
     kept = GuardedThreshold(
         metric=target.metric,
-        expression=parsed.render(limit),
-        aggregation=parsed.aggregation,
+        expression=render(parsed, limit),
+        aggregation=parsed.canonical_aggregation,
         limit=limit,
         suggested=parsed.limit,
         clamped=limit != parsed.limit,
@@ -93,7 +93,7 @@ def _check(target: Target, text: str, regression: bool) -> _Outcome:
 
 def _aggregation_of(text: str) -> str | None:
     parsed = parse_expression(text)
-    return None if parsed is None else parsed.aggregation
+    return None if parsed is None else parsed.canonical_aggregation
 
 
 def _guard_metric(

@@ -80,7 +80,7 @@ def _unit(metric: str, aggregation: str, rule: MetricRule | None, kind: str | No
 
 def make_target(metric: str, text: str, policy: Policy, history: Sequence[RunRecord]) -> Target | None:
     expression = parse_expression(text)
-    if expression is None or expression.operator == "==":
+    if expression is None or not (expression.upper or expression.lower):
         return None
     rule = policy.rule_for(metric)
     if rule is not None and expression.aggregation not in rule.stats:
