@@ -49,7 +49,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     trend.add_argument("--scenario", metavar="NAME", help="scenario (default: the only one)")
     trend.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
     trend.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="output format (default: text; markdown: a step-summary section)",
     )
     return {"history": cmd_history, "trend": cmd_trend}
 
@@ -61,6 +64,11 @@ def cmd_trend(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> i
     if args.format == "json":
         payload = {"scenario": scenario, **report.model_dump(mode="json")}
         stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    if args.format == "markdown":
+        from perfgate.core.render import render_trend_markdown
+
+        stdout.write(render_trend_markdown(scenario, report))
         return 0
     changes = [(m, cp) for m in report.metrics for cp in m.change_points]
     stdout.write(

@@ -125,6 +125,17 @@ PR_FROM_FORK = {
 
 
 @pytest.mark.k6
+def test_nightly_mode_scans_the_history_into_the_summary(
+    workspace: Workspace, history: list[ActionResult]
+) -> None:
+    result = workspace.run_clean(mode="nightly", event_name="schedule")
+    assert result.success, result.stdout
+    trend = json.loads(Path(result.outputs["trend-path"]).read_text())
+    assert trend["runs"] >= len(history) and trend["metrics"]
+    assert "### Change points in" in result.summary and "trend.json" in result.summary
+
+
+@pytest.mark.k6
 def test_a_clean_run_passes_and_writes_the_step_summary(
     workspace: Workspace, history: list[ActionResult]
 ) -> None:

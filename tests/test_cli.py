@@ -231,6 +231,10 @@ def test_trend_names_the_run_where_a_step_starts(tmp_path: Path) -> None:
     assert all(cp["classification"] == "noise" for m in get_note for cp in m["change_points"])
     code, text = run_cli("trend", "--baselines", str(tmp_path))
     assert code == 0 and "create_note" in text and "run-1" in text
+    code, markdown = run_cli("trend", "--baselines", str(tmp_path), "--format", "markdown")
+    assert code == 0 and markdown.startswith("### Change points in notes")
+    row = next(line for line in markdown.splitlines() if "create\\_note" in line and "p\\(95\\)" in line)
+    assert f"run\\-{point['index']:02d}" in row and "regression" in row
 
 
 def test_explain_sits_under_the_verdict_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

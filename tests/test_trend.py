@@ -145,3 +145,25 @@ def test_ar1_inflation_is_one_for_iid_noise_and_large_for_a_wandering_level() ->
 @pytest.mark.parametrize("seed", range(5))
 def test_wandering_noise_is_not_cut_into_a_staircase(seed: int) -> None:
     assert len(detect_change_points(_ar1(seed, 0.8))) <= 1
+
+
+def test_a_contention_burst_where_writes_slow_more_is_the_runners() -> None:
+    """Three runs on a busy runner: every endpoint slower, the writes ×3 more (as in the demo
+    history): the scan finds the burst but calls every change in it noise."""
+    rng = np.random.default_rng(8)
+    writes = {"create_note": 3.0, "update_note": 3.0, "delete_note": 3.0}
+    history = [
+        (
+            f"run-{i:03d}",
+            synth_run(rng, runner=1.5, endpoint_scale=writes) if 20 <= i < 23 else synth_run(rng),
+        )
+        for i in range(40)
+    ]
+    report = scan_trend(history, Policy())
+    points = [p for m in report.metrics for p in m.change_points]
+    assert any(abs(p.index - 20) <= 1 for p in points)
+    assert {p.classification for p in points} <= {"noise"}, [
+        (m.metric, m.stat, p.index, p.space, p.classification)
+        for m in report.metrics
+        for p in m.change_points
+    ]

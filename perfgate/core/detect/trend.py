@@ -41,6 +41,7 @@ BUSY_WINDOW = 3  # runs either side forming a run's neighbourhood
 BUSY_Z = 5.0  # robust z of a run's shared factor over its neighbourhood's median that marks it busy
 ENVIRONMENT_UNITS = ("ms", "per_s", "count")
 SHARED_SHARE = 0.5  # a raw latency change is the runner's when the shared factor moved this much of it
+RUNNER_SHIFT = 1.25  # a relative change is the runner's when the shared factor moved this much with it
 
 # Relative changes are located on k6's mean (`avg`), not on the gate's typical latency (avg with
 # med): placing a +25 % step on bench/corpus (shared machine), the mean located 16/18 within ±2
@@ -132,10 +133,9 @@ def _scan_one(
     penalty_scale: float,
     min_size: int,
 ) -> MetricTrend:
-    values = raw_values(records, target)
-    measured = int(np.isfinite(values).sum())
-    if busy is not None:
-        values = np.where(busy, np.nan, values)
+    every = raw_values(records, target)
+    measured = int(np.isfinite(every).sum())
+    values = np.where(busy, np.nan, every) if busy is not None else every
     judged = np.log(np.maximum(values, LOG_EPSILON)) if target.log_space else values
     found = _changes(judged, target, penalty_scale, min_size)
     points = [_point(target, ids, values, judged, found, k, "raw") for k in range(len(found) - 2)]
@@ -143,7 +143,9 @@ def _scan_one(
         points = [_shared_or_own(p, judged, factor, found, k) for k, p in enumerate(points)]
     if relative is not None:
         own = _changes(locator if locator is not None else relative, target, penalty_scale, min_size)
-        extra = [_point(target, ids, values, relative, own, k, "relative") for k in range(len(own) - 2)]
+        extra = [_point(target, ids, every, relative, own, k, "relative") for k in range(len(own) - 2)]
+        if factor is not None:
+            extra = [_runner_moved(p, factor, own, k) for k, p in enumerate(extra)]
         points = [p for p in points if all(abs(p.index - q.index) > min_size - 1 for q in extra)] + extra
     return MetricTrend(
         metric=target.metric,
@@ -242,6 +244,19 @@ def _shared_or_own(
     own = float(np.nanmean(judged[after]) - np.nanmean(judged[before]))
     shared = float(np.nanmean(factor[after]) - np.nanmean(factor[before]))
     if own * shared > 0 and abs(shared) >= SHARED_SHARE * abs(own):
+        return point.model_copy(update={"classification": "noise"})
+    return point
+
+
+def _runner_moved(point: ChangePoint, factor: FloatArray, bounds: list[int], k: int) -> ChangePoint:
+    """A change against the other endpoints across a boundary where the runner's speed itself moved
+    by `RUNNER_SHIFT` or more is `noise`: on a busy runner endpoints do not slow alike (the demo
+    history's 3-run contention burst: writes ×3-4, reads ×1.5, 24 such "changes" before this)."""
+    if point.classification == "noise":
+        return point
+    before, after = slice(bounds[k], bounds[k + 1]), slice(bounds[k + 1], bounds[k + 2])
+    shared = float(np.nanmean(factor[after]) - np.nanmean(factor[before]))
+    if abs(shared) >= np.log(RUNNER_SHIFT):
         return point.model_copy(update={"classification": "noise"})
     return point
 

@@ -6,7 +6,7 @@ Pure: models in, one `str` out; the CLI and the pipeline print or write it.
 from typing import Any
 
 from perfgate.core.render.junit import render_junit
-from perfgate.core.render.markdown import MARKER, escape_md, render_markdown
+from perfgate.core.render.markdown import MARKER, escape_md, render_markdown, render_trend_markdown
 from perfgate.core.render.text import render_json, render_text
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "render_junit",
     "render_markdown",
     "render_text",
+    "render_trend_markdown",
 ]
 
 

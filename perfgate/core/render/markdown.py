@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from perfgate.core.detect.results import TrendReport
 from perfgate.core.render.formatting import (
     VERDICT_HEADLINE,
     VERDICT_ICON,
@@ -167,4 +168,44 @@ def render_markdown(
         lines += [escape_md(resources[0].upper() + resources[1:]) + ".", ""]
     if verdict.notices:
         lines += ["> **Notices**", *(f"> - {escape_md(notice)}" for notice in verdict.notices)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_trend_markdown(scenario: str, report: TrendReport) -> str:
+    """`perfgate trend` as a step summary section: the regressions and improvements with the run
+    each starts at; the changes called noise (the runner's, or below the floors) only counted."""
+    changes = [(m, cp) for m in report.metrics for cp in m.change_points]
+    flagged = [(m, cp) for m, cp in changes if cp.classification != "noise"]
+    lines = [
+        f"### Change points in {escape_md(scenario)}",
+        "",
+        f"{report.runs} runs scanned: {len(flagged)} regression(s) or improvement(s) past the policy's floors"
+        + (
+            f"; {len(changes) - len(flagged)} more change(s) called noise (the runner's, or too small)."
+            if len(changes) > len(flagged)
+            else "."
+        ),
+        "",
+    ]
+    if flagged:
+        lines += [
+            _row(["metric", "from run", "mean before → after", "change", "kind"]),
+            "|---|---|--:|--:|---|",
+        ]
+        for metric, point in flagged:
+            change = "–" if point.change_ratio is None else f"{(point.change_ratio - 1) * 100:+.1f} %"
+            where = " (against the other endpoints)" if point.space == "relative" else ""
+            lines.append(
+                _row(
+                    [
+                        f"{escape_md(metric.metric)} {escape_md(metric.stat)}",
+                        escape_md(point.run_id),
+                        f"{point.mean_before:.4g} → {point.mean_after:.4g}",
+                        change + where,
+                        f"{VERDICT_ICON[point.classification]} {point.classification}",
+                    ]
+                )
+            )
+        lines.append("")
+    lines += [f"> {escape_md(notice)}" for notice in report.notices]
     return "\n".join(lines).rstrip() + "\n"
