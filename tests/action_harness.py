@@ -5,12 +5,9 @@
     result.outputs["verdict"], result.summary, result.annotations, result.step("run").outcome
 
 What it mirrors: input defaults (expressions allowed) and the `inputs`, `github`, `runner`, `env` and
-`steps.<id>.outputs|outcome` contexts; `${{ }}` in `env:`, `with:` and `if:` (a small evaluator:
-`==`, `!=`, `&&`, `||`, `!`, parentheses, string/number/boolean/null literals, `always()`,
-`success()`, `failure()`, `cancelled()`, `contains()`, `startsWith()`; string comparison ignores
-case, like the runner's); an `if:` without a status function means `success() && (...)`. Each step
-gets fresh GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV and GITHUB_PATH files, read back
-afterwards (`name=value` and `name<<DELIMITER` forms) even when the step failed; `shell: bash`
+`steps.<id>.outputs|outcome` contexts; `${{ }}` in `env:`, `with:` and `if:` (evaluated by
+`gha_expressions.py`). Each step gets fresh GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV and
+GITHUB_PATH files, read back afterwards (`name=value` and `name<<DELIMITER` forms) even when the step failed; `shell: bash`
 runs `bash --noprofile --norc -eo pipefail {0}`. Like the runner (actions/runner#665), composite
 `run:` steps get NO `INPUT_*` variables: inputs reach scripts only through `env:`.
 
@@ -33,14 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from gha_expressions import condition, interpolate, to_str
 
 Stub = Callable[[dict[str, str]], dict[str, str]]
-_TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>==|!=|&&|\|\||[!(),])"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*))"
-)
-_TEMPLATE = re.compile(r"\$\{\{(.*?)\}\}", re.S)
-_STATUS = re.compile(r"\b(always|success|failure|cancelled)\s*\(")
 _ANNOTATION = re.compile(r"^::(error|warning|notice)(?: ([^:]*))?::(.*)$")
 
 
@@ -57,166 +49,6 @@ STUBS: dict[str, Stub] = {
     "actions/setup-python": _stub_setup_python,
     "actions/upload-artifact": _stub_upload_artifact,
 }
-
-
-# ---- expressions ------------------------------------------------------------------------------
-
-
-def _lookup(value: Any, key: str) -> Any:
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            if str(k).lower() == key.lower():
-                return v
-    return None
-
-
-def _to_str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _to_num(value: Any) -> float:
-    if value is None or value == "":
-        return 0.0
-    if isinstance(value, bool | int | float):
-        return float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def _equal(a: Any, b: Any) -> bool:
-    """The runner's loose equality: strings ignore case; mixed types compare as numbers."""
-    if isinstance(a, str) and isinstance(b, str):
-        return a.casefold() == b.casefold()
-    if type(a) is type(b):
-        return bool(a == b)
-    return _to_num(a) == _to_num(b)
-
-
-class Expression:
-    """Recursive descent over the runner's expression subset; `status` answers success()/failure()."""
-
-    def __init__(self, text: str, contexts: Mapping[str, Any], failed: bool) -> None:
-        self.tokens = self._tokenize(text)
-        self.pos = 0
-        self.contexts = contexts
-        self.failed = failed
-
-    @staticmethod
-    def _tokenize(text: str) -> list[tuple[str, str]]:
-        tokens, pos = [], 0
-        while pos < len(text.rstrip()):
-            match = _TOKEN.match(text, pos)
-            if match is None:
-                raise ValueError(f"cannot parse expression at {text[pos:]!r}")
-            kind = match.lastgroup or ""
-            tokens.append((kind, match.group(kind)))
-            pos = match.end()
-        return tokens
-
-    def evaluate(self) -> Any:
-        value = self._or()
-        if self.pos != len(self.tokens):
-            raise ValueError(f"unexpected {self.tokens[self.pos][1]!r} in expression")
-        return value
-
-    def _peek(self) -> str | None:
-        return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
-
-    def _take(self, expected: str | None = None) -> tuple[str, str]:
-        token = self.tokens[self.pos]
-        if expected is not None and token[1] != expected:
-            raise ValueError(f"expected {expected!r}, got {token[1]!r}")
-        self.pos += 1
-        return token
-
-    def _or(self) -> Any:
-        value = self._and()
-        while self._peek() == "||":
-            self._take()
-            right = self._and()
-            value = value if value not in (None, False, "", 0) else right
-        return value
-
-    def _and(self) -> Any:
-        value = self._not()
-        while self._peek() == "&&":
-            self._take()
-            right = self._not()
-            value = right if value not in (None, False, "", 0) else value
-        return value
-
-    def _not(self) -> Any:
-        if self._peek() == "!":
-            self._take()
-            return self._not() in (None, False, "", 0)
-        left = self._primary()
-        if self._peek() in ("==", "!="):
-            op = self._take()[1]
-            same = _equal(left, self._primary())
-            return same if op == "==" else not same
-        return left
-
-    def _primary(self) -> Any:
-        kind, text = self._take()
-        if text == "(":
-            value = self._or()
-            self._take(")")
-            return value
-        if kind == "str":
-            return text[1:-1].replace("''", "'")
-        if kind == "num":
-            return float(text)
-        if text in ("true", "false", "null"):
-            return {"true": True, "false": False, "null": None}[text]
-        if self._peek() == "(":
-            return self._call(text)
-        value: Any = self.contexts
-        for part in text.split("."):
-            value = _lookup(value, part)
-        return value
-
-    def _call(self, name: str) -> Any:
-        self._take("(")
-        args = []
-        while self._peek() != ")":
-            args.append(self._or())
-            if self._peek() == ",":
-                self._take()
-        self._take(")")
-        functions: dict[str, Callable[..., Any]] = {
-            "always": lambda: True,
-            "success": lambda: not self.failed,
-            "failure": lambda: self.failed,
-            "cancelled": lambda: False,
-            "contains": lambda a, b: _to_str(b).casefold() in _to_str(a).casefold(),
-            "startsWith": lambda a, b: _to_str(a).casefold().startswith(_to_str(b).casefold()),
-        }
-        return functions[name](*args)
-
-
-def evaluate(text: str, contexts: Mapping[str, Any], failed: bool = False) -> Any:
-    return Expression(text, contexts, failed).evaluate()
-
-
-def interpolate(text: str, contexts: Mapping[str, Any], failed: bool = False) -> str:
-    return _TEMPLATE.sub(lambda m: _to_str(evaluate(m.group(1), contexts, failed)), str(text))
-
-
-def condition(text: str | None, contexts: Mapping[str, Any], failed: bool) -> bool:
-    expr = str(text).strip() if text not in (None, "") else "success()"
-    match = _TEMPLATE.fullmatch(expr)
-    expr = match.group(1).strip() if match else expr
-    if not _STATUS.search(expr):
-        expr = f"success() && ({expr})"
-    return evaluate(expr, contexts, failed) not in (None, False, "", 0)
 
 
 # ---- runner files -----------------------------------------------------------------------------
@@ -323,7 +155,7 @@ def _inputs(spec: Mapping[str, Any], given: Mapping[str, str], contexts: Mapping
             values[name] = str(given[name])
         else:
             assert not meta.get("required") or "default" in meta, f"input {name} is required"
-            values[name] = interpolate(_to_str(meta.get("default")), contexts)
+            values[name] = interpolate(to_str(meta.get("default")), contexts)
     return values
 
 
@@ -349,7 +181,7 @@ def _run_script(job: Job, step: dict[str, Any], result: StepResult, index: int) 
     script.write_text(result.script)
     files = _files(job, index)
     step_env = {
-        k: interpolate(_to_str(v), job.contexts, job.failed) for k, v in (step.get("env") or {}).items()
+        k: interpolate(to_str(v), job.contexts, job.failed) for k, v in (step.get("env") or {}).items()
     }
     env = {**job.base_env, **job.env, **{k: str(v) for k, v in files.items()}, **step_env}
     env["PATH"] = os.pathsep.join([*reversed(job.path), job.base_env.get("PATH", "")])
@@ -377,7 +209,7 @@ def _run_stub(job: Job, step: dict[str, Any], result: StepResult, stubs: Mapping
     name = result.uses.split("@", 1)[0]
     assert name in stubs, f"step {result.id}: no stub for {result.uses}"
     result.with_ = {
-        k: interpolate(_to_str(v), job.contexts, job.failed) for k, v in (step.get("with") or {}).items()
+        k: interpolate(to_str(v), job.contexts, job.failed) for k, v in (step.get("with") or {}).items()
     }
     result.outputs = stubs[name](result.with_)
     result.outcome = "success"
@@ -422,7 +254,7 @@ def run_action(
     state = Job(contexts, base_env | dict(env or {}), runner_temp, workspace, replace_run or {}, timeout_s)
     results = [_step(state, index, step, stubs or STUBS) for index, step in enumerate(spec["runs"]["steps"])]
     outputs = {
-        k: interpolate(_to_str(v.get("value")), contexts) for k, v in (spec.get("outputs") or {}).items()
+        k: interpolate(to_str(v.get("value")), contexts) for k, v in (spec.get("outputs") or {}).items()
     }
     return ActionResult(results, outputs, "".join(state.summary), not state.failed)
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from action_harness import condition, evaluate, interpolate, parse_annotations, parse_file_command
+from action_harness import parse_annotations, parse_file_command
 from fake_github import FakeGitHub, serve
+from gha_expressions import condition, evaluate, interpolate
 
 from perfgate import cli_action, cli_action_publish
 from perfgate.adapters import actions
