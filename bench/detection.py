@@ -349,6 +349,42 @@ def resolution(runs: list[dict], records: dict[str, RunRecord]) -> None:
     print("  " + "; ".join(cells))
 
 
+def pooled(runs: list[dict], records: dict[str, RunRecord]) -> None:
+    """Repeats pooled into one candidate (`perfgate analyze RESULT REPEAT...`): every pair of the
+    clean and of the contended candidates (false alarms), and every pair of fault candidates of
+    the same kind on the same endpoint (the corpus has few: faults rotate over the endpoints)."""
+    from itertools import combinations
+
+    from perfgate.core.pool import pool_runs
+
+    history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
+
+    def flagged(group: list[dict]) -> bool:
+        candidate = pool_runs([records[r["id"]] for r in group])
+        settings = Settings(candidate_runs=len(group))
+        detection = detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
+        endpoint = group[0].get("endpoint")
+        return detection.verdict == "regression" and (
+            endpoint is None or endpoint in regressed_endpoints(detection)
+        )
+
+    print("\npooled repeats (pairs of candidates of one kind, judged as one pooled candidate):")
+    for kind in ORDER[:-1]:
+        chosen = [r for r in runs if r["kind"] == kind]
+        pairs = [
+            list(pair)
+            for pair in combinations(chosen, 2)
+            if pair[0].get("endpoint") == pair[1].get("endpoint")
+        ]
+        if not pairs:
+            continue
+        single = sum(flagged([r]) for pair in pairs for r in pair)
+        both = sum(flagged(pair) for pair in pairs)
+        print(
+            f"  {kind:20s} pooled pairs {both}/{len(pairs)} flagged (their runs alone: {single}/{2 * len(pairs)})"
+        )
+
+
 def main() -> int:
     started = time.perf_counter()
     # bench/detection.py [CORPUS_DIR] [--floor-ms X]: X replaces the latency rules' absolute floor
@@ -366,6 +402,7 @@ def main() -> int:
     runs, records = load_corpus(corpus)
     evaluate(runs, records)
     resolution(runs, records)
+    pooled(runs, records)
     detector_power(runs, records)
     drift(runs, records)
     step_location(runs, records)

@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         "NDJSON or CSV raw output, or a perfgate run directory) against the history.",
     )
     analyze.add_argument("result", type=Path, metavar="RESULT", help="k6 result file or run directory")
+    analyze.add_argument(
+        "repeats",
+        type=Path,
+        nargs="*",
+        metavar="REPEAT",
+        help="more results of the same code and profile (k6 re-runs): pooled with RESULT, which divides "
+        "the candidate's noise by √(runs) on a noisy runner; --record stores each run",
+    )
     _add_analyze_args(analyze)
 
     record = sub.add_parser(
@@ -109,7 +117,10 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
         baselines=args.baselines or settings.baselines,
         scenario=args.scenario,
         policy=args.policy or settings.policy,
+        repeats=list(args.repeats),
     )
+    if args.record and args.run_id and args.repeats:
+        raise UsageError("--run-id names one run: leave it out when recording repeats")
     now = datetime.now(UTC)
     analysis = pipeline.analyze(options, today=now.date())
     verdict = analysis.verdict
@@ -127,8 +138,9 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
         if analysis.where is None:
             raise UsageError("--record needs --baselines DIR")
         where = analysis.where
-        stored = pipeline.record(analysis.loaded, where, now=now, run_id=args.run_id, verdict=verdict)
-        print(f"recorded run {stored.run_id} in {where.root / where.scenario}", file=sys.stderr)
+        for loaded in analysis.runs:
+            stored = pipeline.record(loaded, where, now=now, run_id=args.run_id, verdict=verdict)
+            print(f"recorded run {stored.run_id} in {where.root / where.scenario}", file=sys.stderr)
     _emit(text, args.output, stdout)
     return verdict.exit_code
 

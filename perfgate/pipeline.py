@@ -9,8 +9,9 @@ from pathlib import Path
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun, load_run
-from perfgate.core.detect import TrendReport, detect_regressions, scan_trend
+from perfgate.core.detect import Settings, TrendReport, detect_regressions, scan_trend
 from perfgate.core.history import BaselineSelection, select_baseline
+from perfgate.core.pool import pool_runs
 from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import Policy, RunRecord, StoredRun, Verdict
@@ -33,6 +34,7 @@ class AnalyzeOptions:
     scenario: str | None = None
     policy: Path | None = None
     notices: list[str] = field(default_factory=list)
+    repeats: list[Path] = field(default_factory=list)  # more runs of the same code, pooled with `result`
 
 
 def locate_history(baselines: Path, scenario: str | None, loaded: LoadedRun) -> HistoryLocation:
@@ -84,7 +86,9 @@ def compare(
     scenario: str,
     source: str,
     today: date,
+    candidate_runs: int = 1,
 ) -> Verdict:
+    """`candidate_runs` > 1: `loaded` pools that many runs of the same code (`pool_runs`)."""
     candidate = loaded.record
     if selection.load_model_changed:
         return _verdict_without_history(
@@ -100,7 +104,20 @@ def compare(
             source,
             f"No history yet for scenario '{scenario}': record runs to build a baseline.",
         )
-    detection = detect_regressions(candidate, [run.record for run in selection.runs], policy, today=today)
+    detection = detect_regressions(
+        candidate,
+        [run.record for run in selection.runs],
+        policy,
+        today=today,
+        settings=Settings(candidate_runs=candidate_runs),
+    )
+    pooled = (
+        [
+            f"{candidate_runs} runs of the same code pooled ({source}): each value's noise is the history's / √{candidate_runs}"
+        ]
+        if candidate_runs > 1
+        else []
+    )
     return Verdict(
         verdict=detection.verdict,
         reason=detection.reason,
@@ -110,7 +127,7 @@ def compare(
         findings=detection.findings,
         summary=summarize_run(candidate),
         resources=summarize_resources(candidate),
-        notices=[*selection.notices, *detection.notices],
+        notices=[*pooled, *selection.notices, *detection.notices],
     )
 
 
@@ -121,21 +138,55 @@ class Analysis:
     where: HistoryLocation | None
     policy: Policy
     history: list[StoredRun] = field(default_factory=list, metadata={"doc": "the comparable runs"})
+    runs: list[LoadedRun] = field(
+        default_factory=list, metadata={"doc": "each run, when `loaded` pools repeats"}
+    )
+
+
+def load_candidate(result: Path, repeats: list[Path]) -> tuple[LoadedRun, list[LoadedRun]]:
+    """The run to judge (repeats pooled into one) and every run as loaded."""
+    runs = []
+    for path in [result, *repeats]:
+        loaded = load_run(path)
+        check_candidate(path, loaded.record)
+        runs.append(loaded)
+    digest = _digest(runs[0].record)
+    for path, loaded in zip(repeats, runs[1:], strict=True):
+        if _digest(loaded.record) != digest:
+            raise InputDataError(
+                path,
+                f"a different load model than {result.name}: repeats must run the same profile and script",
+            )
+    if len(runs) == 1:
+        return runs[0], runs
+    return LoadedRun(record=pool_runs([run.record for run in runs]), meta=runs[0].meta), runs
+
+
+def _digest(record: RunRecord) -> str | None:
+    return record.fingerprint.digest() if record.fingerprint else None
 
 
 def analyze(options: AnalyzeOptions, *, today: date) -> Analysis:
-    loaded = load_run(options.result)
-    check_candidate(options.result, loaded.record)
+    loaded, runs = load_candidate(options.result, options.repeats)
     policy = load_policy(options.policy)
-    source = options.result.name
+    source = " + ".join(path.name for path in [options.result, *options.repeats])
     if options.baselines is None:
         scenario = options.scenario or (loaded.meta.scenario if loaded.meta else None) or DEFAULT_SCENARIO
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
-        return Analysis(_verdict_without_history(loaded, scenario, source, reason), loaded, None, policy)
+        verdict = _verdict_without_history(loaded, scenario, source, reason)
+        return Analysis(verdict, loaded, None, policy, runs=runs)
     where = locate_history(options.baselines, options.scenario, loaded)
     selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
-    verdict = compare(loaded, selection, policy, scenario=where.scenario, source=source, today=today)
-    return Analysis(verdict, loaded, where, policy, list(selection.runs))
+    verdict = compare(
+        loaded,
+        selection,
+        policy,
+        scenario=where.scenario,
+        source=source,
+        today=today,
+        candidate_runs=len(runs),
+    )
+    return Analysis(verdict, loaded, where, policy, list(selection.runs), runs=runs)
 
 
 def record(

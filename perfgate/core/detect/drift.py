@@ -58,7 +58,7 @@ def drift_evidence(target: Target, values: FloatArray, observed: float, settings
         return None
     stats = robust_center_scale(to_space(anchor_values, target), target.scale_floor)
     obs_space = float(to_space(np.array([observed]), target)[0])
-    p_value = t_sf(prediction_z(obs_space, stats), mad_df(stats.n))
+    p_value = t_sf(prediction_z(obs_space, stats, settings.candidate_runs), mad_df(stats.n))
     window = np.append(values[-TREND_WINDOW:], observed)
     trend = mann_kendall_z(to_space(window, target))
     if p_value >= settings.drift_alpha or trend < settings.trend_z:

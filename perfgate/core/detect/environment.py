@@ -83,7 +83,9 @@ def _loo_median(residuals: FloatArray) -> FloatArray:
     return out
 
 
-def excess_rows(history_logs: FloatArray, rows_logs: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def excess_rows(
+    history_logs: FloatArray, rows_logs: FloatArray, runs: int = 1
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Excess of each row's endpoints over the other endpoints of the same row, against the
     history's levels: (excess k x E, studentised z k x E, history sigma per endpoint E).
 
@@ -111,7 +113,7 @@ def excess_rows(history_logs: FloatArray, rows_logs: FloatArray) -> tuple[FloatA
         if near.any():  # noise grows with contention: judge against the runs that were as busy
             scale = max(scale, float(np.sqrt(np.mean((residuals[near] - stats.center) ** 2))))
         excess[:, e] = rows_x[:, e] - slope * np.nan_to_num(rows_f[:, e]) - stats.center
-        z[:, e] = excess[:, e] / (scale * np.sqrt(1.0 + 1.0 / stats.n))
+        z[:, e] = excess[:, e] / (scale * np.sqrt(1.0 / runs + 1.0 / stats.n))
         sigma[e] = scale
     return excess, z, sigma
 
@@ -150,9 +152,10 @@ def _row_median(residuals: FloatArray) -> FloatArray:
 
 
 def compute_shared_shift(
-    stat: str, endpoints: list[str], history_logs: FloatArray, candidate_logs: FloatArray
+    stat: str, endpoints: list[str], history_logs: FloatArray, candidate_logs: FloatArray, runs: int = 1
 ) -> SharedShift | None:
-    """`history_logs`: runs x endpoints log latencies (NaN = missing); `candidate_logs`: endpoints."""
+    """`history_logs`: runs x endpoints log latencies (NaN = missing); `candidate_logs`: endpoints
+    (pooled over `runs` runs of the same code)."""
     if len(endpoints) < 2 or history_logs.shape[0] < 2:
         return None
     centers = np.array([_nanmedian(history_logs[:, e]) for e in range(len(endpoints))])
@@ -161,7 +164,7 @@ def compute_shared_shift(
     hist_factors = _row_median(hist_r)
     factor = float(_row_median(cand_r)[0])
     factor_stats = robust_center_scale(hist_factors, FACTOR_FLOOR)
-    excess_all, z_all, sigma = excess_rows(history_logs, candidate_logs[None, :])
+    excess_all, z_all, sigma = excess_rows(history_logs, candidate_logs[None, :], runs)
     excess: dict[str, float] = {}
     excess_z: dict[str, float] = {}
     excess_scale: dict[str, float] = {}
@@ -174,7 +177,7 @@ def compute_shared_shift(
         stat=stat,
         endpoints=endpoints,
         factor=factor,
-        factor_z=prediction_z(factor, factor_stats),
+        factor_z=prediction_z(factor, factor_stats, runs),
         history_factors=hist_factors,
         excess=excess,
         excess_z=excess_z,
@@ -189,19 +192,21 @@ def _nanmedian(values: FloatArray) -> float:
 
 
 def signal_z(
-    history: Sequence[Mapping[str, float]], candidate: Mapping[str, float], name: str
+    history: Sequence[Mapping[str, float]], candidate: Mapping[str, float], name: str, runs: int = 1
 ) -> float | None:
     """Robust z of the candidate's log signal against the history (None if unavailable)."""
     values = np.array([row[name] for row in history if name in row and row[name] > 0], dtype=float)
     if name not in candidate or candidate[name] <= 0 or values.size < 3:
         return None
     stats = robust_center_scale(np.log(values), SIGNAL_FLOOR)
-    return prediction_z(float(np.log(candidate[name])), stats)
+    return prediction_z(float(np.log(candidate[name])), stats, runs)
 
 
-def contention_z(history: Sequence[Mapping[str, float]], candidate: Mapping[str, float]) -> float | None:
+def contention_z(
+    history: Sequence[Mapping[str, float]], candidate: Mapping[str, float], runs: int = 1
+) -> float | None:
     """Median robust z of k6's own runner-speed signals (None when k6 reported none of them)."""
-    zs = [z for name in RUNNER_SIGNALS if (z := signal_z(history, candidate, name)) is not None]
+    zs = [z for name in RUNNER_SIGNALS if (z := signal_z(history, candidate, name, runs)) is not None]
     return float(np.median(zs)) if zs else None
 
 
@@ -212,11 +217,12 @@ def attribute_shift(
     *,
     z_crit: float,
     min_ratio: float,
+    runs: int = 1,
 ) -> Attribution:
     """Decide whether the candidate's shared latency factor is a global shift, and whose."""
     ratio = float(np.exp(shift.factor))
-    runner_z = contention_z(history, candidate)
-    cpu_z = signal_z(history, candidate, "cpu_per_req")
+    runner_z = contention_z(history, candidate, runs)
+    cpu_z = signal_z(history, candidate, "cpu_per_req", runs)
     direction = 1.0 if shift.factor >= 0 else -1.0
     same_side = shift.history_factors * direction
     precedent = float(np.mean(same_side >= PRECEDENT_SHARE * abs(shift.factor)))
@@ -253,19 +259,23 @@ def latency_logs(stat: str, targets: Sequence[Target], runs: Sequence[RunRecord]
 
 
 def shared_shift(
-    stat: str, targets: Sequence[Target], observed: Sequence[float | None], recent: Sequence[RunRecord]
+    stat: str,
+    targets: Sequence[Target],
+    observed: Sequence[float | None],
+    recent: Sequence[RunRecord],
+    runs: int = 1,
 ) -> SharedShift | None:
     """Shared factor and excess for one stat over the endpoints of `targets` (None if unavailable)."""
     if any(value is None for value in observed):
         return None
     hist = latency_logs(stat, targets, recent)
     cand = np.log(np.maximum(np.array(observed, dtype=float), LOG_EPSILON))
-    return compute_shared_shift(stat, [str(t.endpoint) for t in targets], hist, cand)
+    return compute_shared_shift(stat, [str(t.endpoint) for t in targets], hist, cand, runs)
 
 
 def mean_latency_shift(
-    targets: Sequence[Target], candidate: RunRecord, recent: Sequence[RunRecord]
+    targets: Sequence[Target], candidate: RunRecord, recent: Sequence[RunRecord], runs: int = 1
 ) -> SharedShift | None:
     """The same structure on each endpoint's typical latency: far less noisy than p95 for a shift."""
     observed = [stat_value(candidate, t.metric, MEAN_STAT) for t in targets]
-    return shared_shift(MEAN_STAT, targets, observed, recent) if targets else None
+    return shared_shift(MEAN_STAT, targets, observed, recent, runs) if targets else None

@@ -23,6 +23,9 @@ class Settings:
     busy_runner_factor: float = 2.0
     busy_runner_alpha_scale: float = 0.1
     confirm_alpha: float = 0.05  # a second detector confirms at this level
+    # Runs pooled into the candidate (repeats of the same code, `perfgate.core.pool`): its own
+    # noise is the history's per-run noise / sqrt(candidate_runs) in every prediction interval.
+    candidate_runs: int = 1
     recent_window: int = 30  # newest comparable runs forming the recent baseline
     anchor_window: int = 20  # oldest runs forming the long-run (drift) baseline, at most
     trend_z: float = 2.33  # Mann-Kendall z for a creep in the recent window (p < 0.01)

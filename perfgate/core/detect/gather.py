@@ -37,7 +37,7 @@ def basic_evidence(
     space = to_space(recent, target)
     obs_space = float(to_space(np.array([observed]), target)[0])
     stats = robust_center_scale(space, target.scale_floor)
-    z = prediction_z(obs_space, stats)
+    z = prediction_z(obs_space, stats, settings.candidate_runs)
     ev.p_value = t_sf(abs(z), mad_df(stats.n))
     if ev.p_value < settings.alpha:
         ev.detectors.append("robust_pi")
@@ -80,14 +80,24 @@ def add_environment(
         if ev.target.is_endpoint_latency and ev.baseline is not None:
             by_stat.setdefault(ev.target.stat, []).append(ev)
     attributions: dict[str, Attribution] = {}
-    mean_shift = mean_latency_shift([ev.target for ev in next(iter(by_stat.values()), [])], candidate, recent)
+    runs = settings.candidate_runs
+    mean_shift = mean_latency_shift(
+        [ev.target for ev in next(iter(by_stat.values()), [])], candidate, recent, runs=runs
+    )
     for stat, group in by_stat.items():
-        shift = shared_shift(stat, [ev.target for ev in group], [ev.observed for ev in group], recent)
+        shift = shared_shift(
+            stat, [ev.target for ev in group], [ev.observed for ev in group], recent, runs=runs
+        )
         if shift is None:
             continue
         min_ratio = min(ev.target.rule.min_change_ratio for ev in group)
         attribution = attribute_shift(
-            shift, signals_hist, signals_cand, z_crit=_z_crit(settings, len(recent)), min_ratio=min_ratio
+            shift,
+            signals_hist,
+            signals_cand,
+            z_crit=_z_crit(settings, len(recent)),
+            min_ratio=min_ratio,
+            runs=runs,
         )
         attributions[stat] = attribution
         for ev in group:

@@ -75,9 +75,9 @@ def diff_sigma(values: FloatArray) -> float:
     return MAD_TO_SIGMA * mad / float(np.sqrt(2.0))
 
 
-def prediction_z(value: float, stats: CenterScale) -> float:
+def prediction_z(value: float, stats: CenterScale, runs: int = 1) -> float:
     """Studentised distance of a new observation from a history of `stats.n` values."""
-    return (value - stats.center) / (stats.scale * float(np.sqrt(1.0 + 1.0 / stats.n)))
+    return (value - stats.center) / (stats.scale * float(np.sqrt(1.0 / runs + 1.0 / stats.n)))
 
 
 def t_sf(z: float, df: int) -> float:
