@@ -25,7 +25,15 @@ from typing import Any, TextIO
 
 from perfgate.adapters import actions
 from perfgate.cli_action_publish import cmd_comment, cmd_heal, cmd_issues
-from perfgate.cli_action_support import history_argv, load_verdict, run_perfgate, warn
+from perfgate.cli_action_support import (
+    history_argv,
+    load_verdict,
+    repeat_count,
+    run_dirs,
+    run_perfgate,
+    run_repeats,
+    warn,
+)
 from perfgate.errors import PerfgateError, UsageError
 from perfgate.settings import Settings
 
@@ -68,11 +76,12 @@ _REQUIRED_PATH = {"type": Path, "required": True, "metavar": "PATH"}
 _OUT = _args("github-output", **_PATH)
 _SUMMARY = [*_OUT, *_args("step-summary", **_PATH)]
 _HISTORY = [*_args("baselines policy", **_PATH), *_args("scenario", **_STR)]
-_INPUTS = " ".join(CHOICES) + " k6-version faults event-name repository"
+_INPUTS = " ".join(CHOICES) + " k6-version faults repeats event-name repository"
 ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
     "preflight": ("validate the inputs and the event", [_args(_INPUTS, default=""), _args("event-path", **_PATH), _OUT]),
     "wait": ("wait until URL answers 200", [_args("url", required=True), _args("timeout", type=float, default=120)]),
     "run": ("perfgate run with the action's inputs", [_args("profile script base-url faults artifact-name job", **_STR),
+            _args("repeats", type=repeat_count, default=1),
             _args("target", choices=CHOICES["target"], default="notes-api"), _args("runs-dir", **_REQUIRED_PATH),
             _HISTORY, _OUT]),
     "report": ("reports, step summary, annotations, then --record", [_args("run-dir", **_REQUIRED_PATH),
@@ -129,6 +138,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
     for fault in _faults(args.faults):
         if not _FAULT.fullmatch(fault):
             raise UsageError(f"input notes-api-faults: expected ENDPOINT=MS, got {fault!r}")
+    repeat_count(args.repeats)
 
 
 def _faults(text: str | None) -> list[str]:
@@ -187,6 +197,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int
     if code not in (0, 1) or not runs:
         raise PerfgateError(f"perfgate run failed (exit {code}); its message is in the log above")
     run_dir = runs[-1].resolve()
+    if args.repeats > 1:
+        run_repeats(run_dir, [*argv, *_target_argv(args)], args, REPORT_FILES)
     outputs = {
         "run-dir": str(run_dir),
         "profile": str(profile),
@@ -213,7 +225,7 @@ def _analyze_options() -> tuple[set[str], set[str]]:
 
 def _render(args: argparse.Namespace, fmt: str, extra: Sequence[str], stdout: TextIO) -> Path | None:
     path: Path = args.run_dir / REPORT_FILES[fmt][0]
-    argv = ["analyze", str(args.run_dir), "--format", fmt, "--output", str(path), *history_argv(args)]
+    argv = ["analyze", *run_dirs(args.run_dir), "--format", fmt, "--output", str(path), *history_argv(args)]
     code, _ = run_perfgate([*argv, *extra])
     if code in (0, 1):
         return path
@@ -252,7 +264,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> 
     stdout.write("".join(actions.finding_annotations(verdict, file=file)))
     if args.record == "true":
         code, _ = run_perfgate(
-            ["analyze", str(args.run_dir), "--format", "json", "--record", *history_argv(args)]
+            ["analyze", *run_dirs(args.run_dir), "--format", "json", "--record", *history_argv(args)]
         )
         if code not in (0, 1):
             raise PerfgateError(f"recording the run failed (exit {code})")

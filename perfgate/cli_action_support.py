@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from perfgate.adapters import actions
-from perfgate.errors import InputDataError
+from perfgate.errors import InputDataError, PerfgateError, UsageError
 from perfgate.models import Verdict
 
 
@@ -40,6 +40,45 @@ def history_argv(args: argparse.Namespace) -> list[str]:
         if value is not None:
             argv += [f"--{option}", str(value)]
     return argv
+
+
+MAX_REPEATS = 5
+REPEATS_DIR = "repeats"
+
+
+def repeat_count(text: str | int) -> int:
+    """Input `repeats`: a whole number from 1 to MAX_REPEATS (empty: 1)."""
+    value = str(text).strip() or "1"
+    if not value.isdigit() or not 1 <= int(value) <= MAX_REPEATS:
+        raise UsageError(f"input repeats: expected a whole number from 1 to {MAX_REPEATS}, got {str(text)!r}")
+    return int(value)
+
+
+def run_dirs(run_dir: Path) -> list[str]:
+    """The run directory and its repeats (`<run-dir>/repeats/*`), as `perfgate analyze` arguments."""
+    repeats = run_dir / REPEATS_DIR
+    found = sorted(p for p in repeats.iterdir() if (p / "summary.json").is_file()) if repeats.is_dir() else []
+    return [str(run_dir), *map(str, found)]
+
+
+def run_repeats(
+    run_dir: Path, run_argv: Sequence[str], args: argparse.Namespace, report_files: dict[str, tuple[str, ...]]
+) -> None:
+    """The re-runs of `perfgate run` under `<run-dir>/repeats/`, then the run's reports rewritten
+    for the pooled candidate (`perfgate analyze RUN REPEAT...`)."""
+    repeats = run_dir / REPEATS_DIR
+    argv = list(run_argv)
+    argv[argv.index("--runs-dir") + 1] = str(repeats)
+    for number in range(2, args.repeats + 1):
+        code, _ = run_perfgate([*argv, *history_argv(args)])
+        if code not in (0, 1):
+            raise PerfgateError(f"perfgate run (repeat {number} of {args.repeats}) failed (exit {code})")
+    formats = {"json": "verdict.json", **{fmt: names[0] for fmt, names in report_files.items()}}
+    for fmt, name in formats.items():
+        argv = ["analyze", *run_dirs(run_dir), "--format", fmt, "--output", str(run_dir / name)]
+        code, _ = run_perfgate([*argv, *history_argv(args)])
+        if code not in (0, 1):
+            raise PerfgateError(f"analysing the pooled runs failed (exit {code})")
 
 
 def load_verdict(run_dir: Path) -> Verdict:

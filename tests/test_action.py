@@ -213,6 +213,7 @@ def test_workflow_run_on_pull_request_code_is_refused(workspace: Workspace) -> N
     ("inputs", "named"),
     [
         ({"mode": "yolo"}, "input mode"),
+        ({"repeats": "9"}, "input repeats"),
         ({"fail-on": "noise"}, "input fail-on"),
         ({"k6-version": "0.49.0"}, "input k6-version"),
         ({"notes-api-faults": "search_notes=1;rm -rf /"}, "input notes-api-faults"),
@@ -225,3 +226,17 @@ def test_bad_inputs_fail_with_a_message_naming_the_input(
     assert result.step("preflight").outcome == "failure"
     assert result.step("run").outcome == "skipped"
     assert named in result.annotations[0]["message"]
+
+
+@pytest.mark.k6
+def test_repeats_are_pooled_and_each_run_is_recorded(
+    workspace: Workspace, history: list[ActionResult]
+) -> None:
+    before = len(list((workspace.root / "baselines").rglob("runs/*.json")))
+    result = workspace.run_clean(repeats="2", record="true")
+    assert result.success, result.stdout
+    run_dir = Path(result.outputs["run-dir"])
+    assert len([p for p in (run_dir / "repeats").iterdir() if (p / "summary.json").is_file()]) == 1
+    verdict = json.loads((run_dir / "verdict.json").read_text())
+    assert any("2 runs of the same code pooled" in notice for notice in verdict["notices"])
+    assert len(list((workspace.root / "baselines").rglob("runs/*.json"))) == before + 2
