@@ -2,7 +2,8 @@
 
     preflight  validate the inputs, refuse privileged events on PR code, detect read-only runs
     wait       wait until a target started elsewhere answers 200
-    run        `perfgate run` with the action's inputs; the run directory as an output
+    run        `perfgate run` with the action's inputs (`--repeats N`: N runs, the reports rewritten for
+               the pooled candidate); the run directory as an output
     report     reports (markdown/junit/html, as far as `analyze --format` offers them), step summary,
                annotations, then `--record`
     comment    upsert the PR comment
