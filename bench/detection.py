@@ -385,6 +385,41 @@ def pooled(runs: list[dict], records: dict[str, RunRecord]) -> None:
         )
 
 
+def repeats(runs: list[dict], records: dict[str, RunRecord]) -> None:
+    """The repeats corpus (`make_corpus.py --plan repeats`): a runner that has a CPU hog half the
+    time, candidates in groups of 3 back-to-back runs. Flagged as regressions naming the faulted
+    endpoint (clean: any regression): each run alone, the first two pooled, all three pooled."""
+    from perfgate.core.pool import pool_runs
+
+    history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
+    groups: dict[int, list[dict]] = {}
+    for run in runs:
+        if "group" in run:
+            groups.setdefault(run["group"], []).append(run)
+
+    def flagged(group: list[dict]) -> bool:
+        candidate = pool_runs([records[r["id"]] for r in group])
+        settings = Settings(candidate_runs=len(group))
+        detection = detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
+        endpoint = group[0].get("endpoint")
+        named = endpoint is None or endpoint in regressed_endpoints(detection)
+        return detection.verdict == "regression" and named
+
+    print(
+        f"history: {len(history)} runs ({sum(r['hogs'] > 0 for r in runs if r['kind'] == 'history')} with a hog)"
+    )
+    print(f"{'candidates':14s}{'one run':>12s}{'2 pooled':>12s}{'3 pooled':>12s}")
+    for kind in ("clean", "latency+15", "latency+25"):
+        chosen = [g for g in groups.values() if g[0]["kind"] == kind]
+        if not chosen:
+            continue
+        one = sum(flagged([r]) for g in chosen for r in g)
+        two = sum(flagged(g[:2]) for g in chosen)
+        three = sum(flagged(g) for g in chosen)
+        cells = [f"{one}/{sum(len(g) for g in chosen)}", f"{two}/{len(chosen)}", f"{three}/{len(chosen)}"]
+        print(f"{kind:14s}" + "".join(f"{c:>12s}" for c in cells))
+
+
 def main() -> int:
     started = time.perf_counter()
     # bench/detection.py [CORPUS_DIR] [--floor-ms X]: X replaces the latency rules' absolute floor
@@ -400,6 +435,11 @@ def main() -> int:
         POLICY = Policy(rules=rules)
     print(f"corpus: {corpus}" + (f" (latency floor {floor} ms)" if floor is not None else ""))
     runs, records = load_corpus(corpus)
+    if any("group" in run for run in runs):
+        repeats(runs, records)
+        resolution(runs, records)
+        print(f"\n({time.perf_counter() - started:.1f} s)")
+        return 0
     evaluate(runs, records)
     resolution(runs, records)
     pooled(runs, records)

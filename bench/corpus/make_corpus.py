@@ -3,6 +3,7 @@
     /tmp/venv/bin/python bench/corpus/make_corpus.py            # ~35 min on 2 cores
     /tmp/venv/bin/python bench/corpus/make_corpus.py --probe 3  # 3 clean runs, print p95s, keep nothing
     /tmp/venv/bin/python bench/corpus/make_corpus.py --sample   # one clean run dir -> sample-run/
+    /tmp/venv/bin/python bench/corpus/make_corpus.py --plan repeats --out bench/corpus-repeats  # ~17 min
 
 One gunicorn (1 worker, admin API on, 127.0.0.1 only) serves every run; faults are switched
 between runs through PUT /admin/faults. A CPU hog is N `python -c "while True: pass"`
@@ -90,6 +91,30 @@ def load_record(run_dir: Path) -> RunRecord:
     return record
 
 
+def plan_repeats(p95: dict[str, float]) -> list[dict[str, Any]]:
+    """A noisy runner emulated, for pooled repeats: every run (history and candidates) has a CPU
+    hog alive with probability 1/2; candidates come in groups of 3 back-to-back runs of the same
+    code (clean, or one endpoint +15 % / +25 %), as a CI job running k6 three times would."""
+    rng = random.Random(SEED + 1)
+    plan: list[dict[str, Any]] = [{"kind": "history", "hogs": rng.choice([0, 1])} for _ in range(30)]
+    groups: list[list[dict[str, Any]]] = [[{"kind": "clean"} for _ in range(3)] for _ in range(6)]
+    for pct in (15, 25):
+        for endpoint in ENDPOINTS:
+            ms = round(p95[endpoint] * pct / 100, 3)
+            fault = {"kind": f"latency+{pct}", "endpoint": endpoint, "latency_ms": {endpoint: ms}}
+            groups.append([dict(fault) for _ in range(3)])
+    rng.shuffle(groups)
+    for g, group in enumerate(groups):
+        for run in group:
+            plan.append({**run, "group": g, "hogs": rng.choice([0, 1])})
+    for i, run in enumerate(plan):
+        run["id"] = f"r{i + 6:03d}-{run['kind']}"
+    return plan
+
+
+PLANS = {"full": plan_runs, "repeats": plan_repeats}
+
+
 def run_one(run: dict[str, Any], target_pid: int, work: Path) -> RunRecord:
     put_faults(run)
     profile = load_profile(SOURCE / "profile.yaml", script=ROOT / "loadtests" / "notes.js")
@@ -131,6 +156,7 @@ def main() -> int:
         "--sample", action="store_true", help="one clean run kept as a k6 run directory in sample-run/"
     )
     parser.add_argument("--out", type=Path, default=HERE, help="corpus folder (default: this one)")
+    parser.add_argument("--plan", choices=sorted(PLANS), default="full", help="which runs (default: full)")
     args = parser.parse_args()
     HERE, RUNS = args.out.resolve(), args.out.resolve() / "runs"
     RUNS.mkdir(parents=True, exist_ok=True)
@@ -161,7 +187,7 @@ def main() -> int:
                 return 0
             if args.sample:
                 return keep_sample(target.pid, work)
-            return generate(target.pid, work)
+            return generate(target.pid, work, PLANS[args.plan])
 
 
 def keep_sample(target_pid: int, work: Path) -> int:
@@ -174,7 +200,7 @@ def keep_sample(target_pid: int, work: Path) -> int:
     return 0
 
 
-def generate(target_pid: int, work: Path) -> int:
+def generate(target_pid: int, work: Path, plan: Any = plan_runs) -> int:
     manifest_path = HERE / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"runs": []}
     done = {run["id"] for run in manifest["runs"]}
@@ -183,7 +209,7 @@ def generate(target_pid: int, work: Path) -> int:
     for run in calibration:
         records.append(_ensure(run, target_pid, work, manifest, done))
     manifest["clean_p95_ms"] = endpoint_p95(records)
-    for run in plan_runs(manifest["clean_p95_ms"]):
+    for run in plan(manifest["clean_p95_ms"]):
         _ensure(run, target_pid, work, manifest, done)
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
