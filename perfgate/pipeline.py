@@ -146,7 +146,11 @@ class Analysis:
 def load_candidate(result: Path, repeats: list[Path]) -> tuple[LoadedRun, list[LoadedRun]]:
     """The run to judge (repeats pooled into one) and every run as loaded."""
     runs = []
+    seen: set[Path] = set()
     for path in [result, *repeats]:
+        if path.resolve() in seen:
+            raise InputDataError(path, "given twice: a repeat must be another run of the same code")
+        seen.add(path.resolve())
         loaded = load_run(path)
         check_candidate(path, loaded.record)
         runs.append(loaded)

@@ -136,3 +136,10 @@ def test_run_id_with_repeats_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert code == 2
     assert math.isfinite(code)
+
+
+def test_the_same_run_twice_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _run_dir(tmp_path, "run", DEFAULT_FINGERPRINT)
+    code, out = _cli("analyze", str(run), str(run), "--format", "json")
+    assert code == 3 and out == ""
+    assert "given twice" in capsys.readouterr().err
