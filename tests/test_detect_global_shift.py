@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date
 
@@ -94,3 +95,38 @@ def test_sensitivity_is_interpolated_never_extrapolated() -> None:
     excess = np.append(excess, [0.22, 0.2, 0.24])  # slope ≈ 0.2
     slope, near = sensitivity(factors, excess, np.array([1.2]))
     assert slope == pytest.approx(0.2, abs=0.03) and int(near.sum()) == 3
+
+
+WRITES = ("create_note", "update_note", "delete_note")
+
+
+def _swinging_run(rng: random.Random, factor: float, own: dict[str, float] | None = None) -> RunRecord:
+    """A runner ×`factor`; the writes slow by factor**1.4 (they are more sensitive), ±3 % noise."""
+    endpoints = {}
+    for name, stats in DEFAULT_ENDPOINTS.items():
+        sensitivity = 1.4 if name in WRITES else 1.0
+        value = stats["p(95)"] * factor**sensitivity * rng.uniform(0.97, 1.03) * (own or {}).get(name, 1.0)
+        endpoints[name] = {"p(95)": value}
+    return make_run_record(endpoints)
+
+
+def _swinging_history(rng: random.Random) -> list[RunRecord]:
+    return [_swinging_run(rng, math.exp(rng.uniform(-0.5, 0.5))) for _ in range(30)]
+
+
+def test_on_a_widely_swinging_runner_a_write_endpoints_own_change_is_caught() -> None:
+    rng = random.Random(21)
+    history = _swinging_history(rng)
+    candidate = _swinging_run(rng, 1.3, {"update_note": 1.2})
+    detection = detect_regressions(candidate, history, Policy(), today=TODAY)
+    assert detection.verdict == "regression", detection.reason
+    assert {f.endpoint for f in detection.findings if f.classification == "regression"} == {"update_note"}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_on_a_widely_swinging_runner_the_writes_sensitivity_is_not_a_regression(seed: int) -> None:
+    rng = random.Random(300 + seed)
+    history = _swinging_history(rng)
+    candidate = _swinging_run(rng, math.exp(rng.uniform(-0.5, 0.5)))
+    detection = detect_regressions(candidate, history, Policy(), today=TODAY)
+    assert detection.verdict != "regression", detection.reason
