@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from factories import DEFAULT_ENDPOINTS, make_run_record
 
-from perfgate.core.detect import detect_regressions
+from perfgate.core.detect import Detection, detect_regressions
 from perfgate.models import Policy, RunRecord
 
 TODAY = date(2026, 11, 23)
@@ -25,6 +25,16 @@ def _run(rng: random.Random, scale: float, overrides: dict[str, float] | None = 
     return make_run_record(endpoints)
 
 
+def _regressed(detection: Detection) -> set[str | None]:
+    return {f.endpoint for f in detection.findings if f.classification == "regression"}
+
+
+def _regression_on(candidate: RunRecord, history: list[RunRecord]) -> Detection:
+    detection = detect_regressions(candidate, history, Policy(), today=TODAY)
+    assert detection.verdict == "regression", detection.reason
+    return detection
+
+
 @pytest.fixture
 def history() -> list[RunRecord]:
     rng = random.Random(11)
@@ -37,7 +47,7 @@ def test_a_slower_endpoint_in_a_run_that_got_faster_everywhere_is_a_regression(
     candidate = _run(random.Random(3), 0.5, {"search": 3.0})  # everything ×0.5, search ×1.5 raw, ×3 relative
     detection = detect_regressions(candidate, history, Policy(), today=TODAY)
     assert detection.verdict == "regression", detection.reason
-    flagged = {f.endpoint for f in detection.findings if f.classification == "regression"}
+    flagged = _regressed(detection)
     assert flagged == {"search"}
     finding = next(f for f in detection.findings if f.endpoint == "search" and f.stat == "p(95)")
     assert finding.own_change_ratio == pytest.approx(3.0, rel=0.15)
@@ -76,10 +86,8 @@ def test_endpoints_that_slow_more_on_a_busy_runner_are_not_a_regression_there() 
 def test_the_same_excess_on_a_quiet_runner_is_a_regression() -> None:
     rng = random.Random(5)
     history = _busy_history(rng)
-    quiet_candidate = _run(rng, 1.0, {"create_note": 1.35})
-    detection = detect_regressions(quiet_candidate, history, Policy(), today=TODAY)
-    assert detection.verdict == "regression", detection.reason
-    assert {f.endpoint for f in detection.findings if f.classification == "regression"} == {"create_note"}
+    detection = _regression_on(_run(rng, 1.0, {"create_note": 1.35}), history)
+    assert _regressed(detection) == {"create_note"}
 
 
 def test_sensitivity_is_interpolated_never_extrapolated() -> None:
@@ -117,10 +125,8 @@ def _swinging_history(rng: random.Random) -> list[RunRecord]:
 def test_on_a_widely_swinging_runner_a_write_endpoints_own_change_is_caught() -> None:
     rng = random.Random(21)
     history = _swinging_history(rng)
-    candidate = _swinging_run(rng, 1.3, {"update_note": 1.2})
-    detection = detect_regressions(candidate, history, Policy(), today=TODAY)
-    assert detection.verdict == "regression", detection.reason
-    assert {f.endpoint for f in detection.findings if f.classification == "regression"} == {"update_note"}
+    detection = _regression_on(_swinging_run(rng, 1.3, {"update_note": 1.2}), history)
+    assert _regressed(detection) == {"update_note"}
 
 
 @pytest.mark.parametrize("seed", range(8))
