@@ -143,3 +143,11 @@ def test_the_same_run_twice_is_bad_input(tmp_path: Path, capsys: pytest.CaptureF
     code, out = _cli("analyze", str(run), str(run), "--format", "json")
     assert code == 3 and out == ""
     assert "given twice" in capsys.readouterr().err
+
+
+def test_repeats_may_follow_the_options(tmp_path: Path) -> None:
+    runs = [_run_dir(tmp_path, f"run-{i}", DEFAULT_FINGERPRINT) for i in range(3)]
+    code, out = _cli("analyze", str(runs[0]), "--format", "json", str(runs[1]), str(runs[2]))
+    assert code == 0 and json.loads(out)["source"] == "run-0 + run-1 + run-2"
+    assert _cli("analyze", str(runs[0]), "--format", "json", "--bogus")[0] == 2
+    assert _cli("record", str(runs[0]), "--baselines", str(tmp_path / "b"), str(runs[1]))[0] == 2
