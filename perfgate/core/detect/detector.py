@@ -16,7 +16,7 @@ from datetime import date
 
 from perfgate.core.detect.drift import relative_drift
 from perfgate.core.detect.environment import Attribution
-from perfgate.core.detect.evidence import Evidence, Settings, floors_exceeded
+from perfgate.core.detect.evidence import Evidence, Settings, would_fail
 from perfgate.core.detect.extract import gated_targets
 from perfgate.core.detect.gather import add_environment, basic_evidence
 from perfgate.core.detect.judge import classify
@@ -77,11 +77,7 @@ def detect_regressions(
 def _rerun_advised(evidences: Sequence[Evidence], settings: Settings) -> bool:
     """A re-run helps only when the environment excused a value that would otherwise have failed."""
     return any(
-        ev.attribution is not None
-        and ev.attribution.kind == "environment"
-        and ev.baseline is not None
-        and ev.p_value < settings.alpha
-        and floors_exceeded(ev.target, ev.observed, ev.baseline)
+        ev.attribution is not None and ev.attribution.kind == "environment" and would_fail(ev, settings)
         for ev in evidences
     )
 

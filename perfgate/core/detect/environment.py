@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from perfgate.core.detect.extract import LOCATION_STAT, LOG_EPSILON, Target, raw_values, stat_value
-from perfgate.core.detect.robust import FloatArray, mad_df, prediction_z, robust_center_scale
+from perfgate.core.detect.robust import FloatArray, mad_df, mad_sigma, prediction_z, robust_center_scale
 from perfgate.models import RunRecord
 
 RUNNER_SIGNALS = ("k6_overhead_ms", "http_req_sending_ms", "http_req_receiving_ms", "http_req_blocked_ms")
@@ -131,12 +131,18 @@ def wide_history_slope(factors: FloatArray, excess: FloatArray) -> float:
     """On a history whose runner speed itself swings widely (robust spread of the shared factor at
     least `WIDE_SPREAD`), the Theil-Sen slope of an endpoint's excess on the factor over all runs
     (clipped like `sensitivity`'s); 0 on a steadier history."""
-    spread = 1.4826 * float(np.median(np.abs(factors - np.median(factors))))
+    spread = mad_sigma(factors)
     if spread < WIDE_SPREAD or factors.size < 10:
         return 0.0
+    return _clipped_slope(factors, excess, min_dx=spread / 4)
+
+
+def _clipped_slope(factors: FloatArray, excess: FloatArray, *, min_dx: float) -> float:
+    """Theil-Sen slope of `excess` on `factors` over the pairs at least `min_dx` apart, clipped to
+    `SENSITIVITY_RANGE` (0 when no pair is that far apart)."""
     dx = factors[:, None] - factors[None, :]
     dy = excess[:, None] - excess[None, :]
-    pairs = np.abs(dx) > spread / 4
+    pairs = np.abs(dx) > min_dx
     slope = float(np.median(dy[pairs] / dx[pairs])) if pairs.any() else 0.0
     return float(np.clip(slope, *SENSITIVITY_RANGE))
 
@@ -159,11 +165,7 @@ def sensitivity(
     near = factors * np.sign(target) >= 0.5 * abs(target)
     if near.sum() < SENSITIVITY_RUNS:
         return 0.0, none
-    dx = factors[:, None] - factors[None, :]
-    dy = excess[:, None] - excess[None, :]
-    pairs = np.abs(dx) > SENSITIVITY_MIN_FACTOR / 2
-    slope = float(np.median(dy[pairs] / dx[pairs])) if pairs.any() else 0.0
-    return float(np.clip(slope, *SENSITIVITY_RANGE)), near
+    return _clipped_slope(factors, excess, min_dx=SENSITIVITY_MIN_FACTOR / 2), near
 
 
 def _row_median(residuals: FloatArray) -> FloatArray:

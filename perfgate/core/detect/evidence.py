@@ -95,6 +95,15 @@ def pool_logs(stat: float, stat_scale: float, typical: float, typical_scale: flo
     return (w_stat * stat + w_typical * typical) / (w_stat + w_typical)
 
 
+def would_fail(ev: Evidence, settings: Settings) -> bool:
+    """Worse past both floors and significant: what fails the gate unless something explains it."""
+    return (
+        ev.baseline is not None
+        and ev.p_value < settings.alpha
+        and floors_exceeded(ev.target, ev.observed, ev.baseline)
+    )
+
+
 def change_ratio(observed: float, baseline: float | None) -> float | None:
     if baseline is None or baseline == 0:
         return None

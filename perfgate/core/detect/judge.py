@@ -26,7 +26,14 @@ from __future__ import annotations
 import math
 
 from perfgate.core.detect.environment import Attribution
-from perfgate.core.detect.evidence import Evidence, Settings, change_ratio, floors_exceeded, pooled_own_ratio
+from perfgate.core.detect.evidence import (
+    Evidence,
+    Settings,
+    change_ratio,
+    floors_exceeded,
+    pooled_own_ratio,
+    would_fail,
+)
 from perfgate.core.detect.robust import confidence_from_p, t_sf
 from perfgate.models import Classification, Finding
 
@@ -37,6 +44,7 @@ def classify(ev: Evidence, settings: Settings) -> Finding:
     base = ev.baseline
     worse = floors_exceeded(ev.target, ev.observed, base)
     significant = ev.p_value < settings.alpha
+    failing = would_fail(ev, settings)
     attribution = ev.attribution
     environment = attribution is not None and attribution.kind == "environment"
     own = _own_change(ev, settings)
@@ -46,10 +54,10 @@ def classify(ev: Evidence, settings: Settings) -> Finding:
         return _drift(ev)
     if environment and (worse or significant):
         assert attribution is not None
-        advice = "re-run advised" if worse and significant else "within the runner's usual swings"
+        advice = "re-run advised" if failing else "within the runner's usual swings"
         reason = f"{_change(ev)}: {attribution.note}; {advice}"
         return _finding(ev, "noise", _typical(ev.p_value), reason)
-    if worse and significant:
+    if failing:
         if ev.context_p is not None and ev.context_p >= settings.confirm_alpha:
             why = f"the run's load and runner signals explain it (context model p={ev.context_p:.2g})"
             return _finding(ev, "noise", _typical(ev.context_p), f"{_change(ev)}, but {why}")

@@ -66,13 +66,16 @@ def robust_center_scale(values: FloatArray, floor: float) -> CenterScale:
     return CenterScale(center=center, scale=max(qn_scale(values), floor), n=int(values.size))
 
 
+def mad_sigma(values: FloatArray) -> float:
+    """Robust sigma: MAD · 1.4826 (the median absolute deviation from the median)."""
+    return MAD_TO_SIGMA * float(np.median(np.abs(values - np.median(values))))
+
+
 def diff_sigma(values: FloatArray) -> float:
     """Noise sigma from first differences (robust to steps): MAD(diff) * 1.4826 / sqrt(2)."""
     if values.size < 3:
         return 0.0
-    diffs = np.diff(values)
-    mad = float(np.median(np.abs(diffs - np.median(diffs))))
-    return MAD_TO_SIGMA * mad / float(np.sqrt(2.0))
+    return mad_sigma(np.diff(values)) / float(np.sqrt(2.0))
 
 
 def prediction_z(value: float, stats: CenterScale, runs: int = 1) -> float:

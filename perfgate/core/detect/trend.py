@@ -31,10 +31,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from perfgate.core.detect.changepoints import MIN_SIZE, PENALTY_RULE, PENALTY_SCALE, detect_change_points
+from perfgate.core.detect.environment import latency_logs
 from perfgate.core.detect.evidence import change_ratio, floors_exceeded
 from perfgate.core.detect.extract import LOG_EPSILON, Target, gated_targets, raw_values
 from perfgate.core.detect.results import ChangePoint, MetricTrend, TrendReport
-from perfgate.core.detect.robust import FloatArray
+from perfgate.core.detect.robust import FloatArray, mad_sigma
 from perfgate.models import Policy, RunRecord, VerdictKind
 
 BUSY_WINDOW = 3  # runs either side forming a run's neighbourhood
@@ -47,7 +48,7 @@ RUNNER_SHIFT = 1.25  # a relative change is the runner's when the shared factor 
 # med): placing a +25 % step on bench/corpus (shared machine), the mean located 16/18 within ±2
 # runs, the typical latency 12/18, the median 9/18 (med swings more than avg there); 18/18 each on
 # the quiet corpus.
-MEAN_STAT = "avg"
+LOCATOR_STAT = "avg"
 
 
 def scan_trend(
@@ -66,9 +67,7 @@ def scan_trend(
             targets.setdefault((target.metric, target.stat), target)
     relative = _relative_series(list(targets.values()), records)
     factor = shared_factor(list(targets.values()), records)
-    busy = busy_runs(factor)
-    if not busy.size:
-        busy = np.zeros(len(records), dtype=bool)
+    busy = busy_runs(factor) if factor is not None else np.zeros(len(records), dtype=bool)
     metrics = []
     for key in sorted(targets):
         target = targets[key]
@@ -77,7 +76,7 @@ def scan_trend(
             ids,
             records,
             relative.get(key),
-            relative.get((target.metric, MEAN_STAT)),
+            relative.get((target.metric, LOCATOR_STAT)),
             busy if target.rule.unit in ENVIRONMENT_UNITS else None,
             factor if target.is_endpoint_latency else None,
             penalty_scale=penalty_scale,
@@ -104,10 +103,10 @@ def _relative_series(targets: list[Target], records: list[RunRecord]) -> dict[tu
     groups = {stat: [t for t in latency if t.stat == stat] for stat in {t.stat for t in latency}}
     if groups:
         first = next(iter(groups.values()))
-        groups[MEAN_STAT] = [replace(t, stat=MEAN_STAT) for t in first]
+        groups[LOCATOR_STAT] = [replace(t, stat=LOCATOR_STAT) for t in first]
     out: dict[tuple[str, str], FloatArray] = {}
     for group in groups.values():
-        logs = np.log(np.maximum(np.column_stack([raw_values(records, t) for t in group]), LOG_EPSILON))
+        logs = latency_logs(group[0].stat, group, records)
         present = [j for j in range(len(group)) if np.isfinite(logs[:, j]).any()]
         if len(present) < 2:
             continue
@@ -162,7 +161,7 @@ def shared_factor(targets: list[Target], records: list[RunRecord]) -> FloatArray
     latency = [t for t in targets if t.is_endpoint_latency and t.stat == "p(95)"]
     if len(latency) < 2:
         return None
-    logs = np.log(np.maximum(np.column_stack([raw_values(records, t) for t in latency]), LOG_EPSILON))
+    logs = latency_logs("p(95)", latency, records)
     centred = logs - np.nanmedian(logs, axis=0)
     rows = np.isfinite(centred).any(axis=1)
     factor = np.full(len(records), np.nan)
@@ -170,11 +169,11 @@ def shared_factor(targets: list[Target], records: list[RunRecord]) -> FloatArray
     return factor
 
 
-def busy_runs(factor: FloatArray | None) -> NDArray[np.bool_]:
+def busy_runs(factor: FloatArray) -> NDArray[np.bool_]:
     """Runs whose shared factor is an isolated spike: more than `BUSY_Z` robust sigmas above the
     median of the `BUSY_WINDOW` runs either side. Needs ten runs; otherwise no run is marked."""
-    busy = np.zeros(0 if factor is None else factor.size, dtype=bool)
-    if factor is None or factor.size < 10:
+    busy = np.zeros(factor.size, dtype=bool)
+    if factor.size < 10:
         return busy
     neighbours = np.full(factor.size, np.nan)
     for i in range(factor.size):
@@ -186,7 +185,7 @@ def busy_runs(factor: FloatArray | None) -> NDArray[np.bool_]:
     finite = np.isfinite(spike)
     if finite.sum() < 10:
         return busy
-    scale = max(1.4826 * float(np.median(np.abs(spike[finite] - np.median(spike[finite])))), 0.01)
+    scale = max(mad_sigma(spike[finite]), 0.01)
     busy[finite] = spike[finite] > BUSY_Z * scale
     return busy
 
@@ -215,10 +214,7 @@ def _point(
     after = float(np.nanmean(after_raw))
     ratio = change_ratio(after, before)
     if space == "relative":
-        shift = float(
-            np.nanmean(judged[bounds[k + 1] : bounds[k + 2]]) - np.nanmean(judged[bounds[k] : bounds[k + 1]])
-        )
-        ratio = float(np.exp(shift))
+        ratio = float(np.exp(_segment_shift(judged, bounds, k)))
     index = bounds[k + 1]
     return ChangePoint(
         run_id=ids[index],
@@ -240,9 +236,7 @@ def _shared_or_own(
     level moved across the same boundary by at least half as much, same way — is `noise`."""
     if point.classification == "noise":
         return point
-    before, after = slice(bounds[k], bounds[k + 1]), slice(bounds[k + 1], bounds[k + 2])
-    own = float(np.nanmean(judged[after]) - np.nanmean(judged[before]))
-    shared = float(np.nanmean(factor[after]) - np.nanmean(factor[before]))
+    own, shared = _segment_shift(judged, bounds, k), _segment_shift(factor, bounds, k)
     if own * shared > 0 and abs(shared) >= SHARED_SHARE * abs(own):
         return point.model_copy(update={"classification": "noise"})
     return point
@@ -254,11 +248,16 @@ def _runner_moved(point: ChangePoint, factor: FloatArray, bounds: list[int], k: 
     history's 3-run contention burst: writes ×3-4, reads ×1.5, 24 such "changes" before this)."""
     if point.classification == "noise":
         return point
-    before, after = slice(bounds[k], bounds[k + 1]), slice(bounds[k + 1], bounds[k + 2])
-    shared = float(np.nanmean(factor[after]) - np.nanmean(factor[before]))
-    if abs(shared) >= np.log(RUNNER_SHIFT):
+    if abs(_segment_shift(factor, bounds, k)) >= np.log(RUNNER_SHIFT):
         return point.model_copy(update={"classification": "noise"})
     return point
+
+
+def _segment_shift(series: FloatArray, bounds: list[int], k: int) -> float:
+    """Mean of `series` over the segment after the k-th change of `bounds` minus the one before."""
+    before = series[bounds[k] : bounds[k + 1]]
+    after = series[bounds[k + 1] : bounds[k + 2]]
+    return float(np.nanmean(after) - np.nanmean(before))
 
 
 def _classify(target: Target, before: float, after: float) -> VerdictKind:
