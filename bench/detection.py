@@ -349,24 +349,29 @@ def resolution(runs: list[dict], records: dict[str, RunRecord]) -> None:
     print("  " + "; ".join(cells))
 
 
+def pooled_flagged(group: list[dict], records: dict[str, RunRecord], history: list[RunRecord]) -> bool:
+    """The runs of `group` pooled into one candidate: a regression naming the faulted endpoint
+    (any regression when the group has no fault)?"""
+    from perfgate.core.pool import pool_runs
+
+    candidate = pool_runs([records[r["id"]] for r in group])
+    settings = Settings(candidate_runs=len(group))
+    detection = detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
+    endpoint = group[0].get("endpoint")
+    named = endpoint is None or endpoint in regressed_endpoints(detection)
+    return detection.verdict == "regression" and named
+
+
 def pooled(runs: list[dict], records: dict[str, RunRecord]) -> None:
     """Repeats pooled into one candidate (`perfgate analyze RESULT REPEAT...`): every pair of the
     clean and of the contended candidates (false alarms), and every pair of fault candidates of
     the same kind on the same endpoint (the corpus has few: faults rotate over the endpoints)."""
     from itertools import combinations
 
-    from perfgate.core.pool import pool_runs
-
     history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
 
     def flagged(group: list[dict]) -> bool:
-        candidate = pool_runs([records[r["id"]] for r in group])
-        settings = Settings(candidate_runs=len(group))
-        detection = detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
-        endpoint = group[0].get("endpoint")
-        return detection.verdict == "regression" and (
-            endpoint is None or endpoint in regressed_endpoints(detection)
-        )
+        return pooled_flagged(group, records, history)
 
     print("\npooled repeats (pairs of candidates of one kind, judged as one pooled candidate):")
     for kind in ORDER[:-1]:
@@ -389,7 +394,6 @@ def repeats(runs: list[dict], records: dict[str, RunRecord]) -> None:
     """The repeats corpus (`make_corpus.py --plan repeats`): a runner that has a CPU hog half the
     time, candidates in groups of 3 back-to-back runs. Flagged as regressions naming the faulted
     endpoint (clean: any regression): each run alone, the first two pooled, all three pooled."""
-    from perfgate.core.pool import pool_runs
 
     history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
     groups: dict[int, list[dict]] = {}
@@ -398,12 +402,7 @@ def repeats(runs: list[dict], records: dict[str, RunRecord]) -> None:
             groups.setdefault(run["group"], []).append(run)
 
     def flagged(group: list[dict]) -> bool:
-        candidate = pool_runs([records[r["id"]] for r in group])
-        settings = Settings(candidate_runs=len(group))
-        detection = detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
-        endpoint = group[0].get("endpoint")
-        named = endpoint is None or endpoint in regressed_endpoints(detection)
-        return detection.verdict == "regression" and named
+        return pooled_flagged(group, records, history)
 
     print(
         f"history: {len(history)} runs ({sum(r['hogs'] > 0 for r in runs if r['kind'] == 'history')} with a hog)"

@@ -27,10 +27,10 @@ from typing import Any, TextIO
 from perfgate.adapters import actions
 from perfgate.cli_action_publish import cmd_comment, cmd_heal, cmd_issues
 from perfgate.cli_action_support import (
+    analyze_argv,
     history_argv,
     load_verdict,
     repeat_count,
-    run_dirs,
     run_perfgate,
     run_repeats,
     warn,
@@ -226,8 +226,7 @@ def _analyze_options() -> tuple[set[str], set[str]]:
 
 def _render(args: argparse.Namespace, fmt: str, extra: Sequence[str], stdout: TextIO) -> Path | None:
     path: Path = args.run_dir / REPORT_FILES[fmt][0]
-    argv = ["analyze", *run_dirs(args.run_dir), "--format", fmt, "--output", str(path), *history_argv(args)]
-    code, _ = run_perfgate([*argv, *extra])
+    code, _ = run_perfgate(analyze_argv(args.run_dir, args, "--format", fmt, "--output", str(path), *extra))
     if code in (0, 1):
         return path
     if extra:
@@ -264,9 +263,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> 
     file = actions.workspace_relative(args.profile, args.workspace)
     stdout.write("".join(actions.finding_annotations(verdict, file=file)))
     if args.record == "true":
-        code, _ = run_perfgate(
-            ["analyze", *run_dirs(args.run_dir), "--format", "json", "--record", *history_argv(args)]
-        )
+        code, _ = run_perfgate(analyze_argv(args.run_dir, args, "--format", "json", "--record"))
         if code not in (0, 1):
             raise PerfgateError(f"recording the run failed (exit {code})")
     outputs = {"verdict": verdict.verdict, "report-path": str(report), "scenario": verdict.scenario}

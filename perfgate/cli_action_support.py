@@ -61,6 +61,11 @@ def run_dirs(run_dir: Path) -> list[str]:
     return [str(run_dir), *map(str, found)]
 
 
+def analyze_argv(run_dir: Path, args: argparse.Namespace, *options: str) -> list[str]:
+    """`perfgate analyze` of a run directory and its repeats, with the history options of `args`."""
+    return ["analyze", *run_dirs(run_dir), *options, *history_argv(args)]
+
+
 def run_repeats(
     run_dir: Path, run_argv: Sequence[str], args: argparse.Namespace, report_files: dict[str, tuple[str, ...]]
 ) -> None:
@@ -75,8 +80,7 @@ def run_repeats(
             raise PerfgateError(f"perfgate run (repeat {number} of {args.repeats}) failed (exit {code})")
     formats = {"json": "verdict.json", **{fmt: names[0] for fmt, names in report_files.items()}}
     for fmt, name in formats.items():
-        argv = ["analyze", *run_dirs(run_dir), "--format", fmt, "--output", str(run_dir / name)]
-        code, _ = run_perfgate([*argv, *history_argv(args)])
+        code, _ = run_perfgate(analyze_argv(run_dir, args, "--format", fmt, "--output", str(run_dir / name)))
         if code not in (0, 1):
             raise PerfgateError(f"analysing the pooled runs failed (exit {code})")
 

@@ -74,8 +74,7 @@ def _verdict_without_history(loaded: LoadedRun, scenario: str, source: str, reas
 
 
 def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelection:
-    digest = loaded.record.fingerprint.digest() if loaded.record.fingerprint else None
-    return select_baseline(runs, fingerprint=digest)
+    return select_baseline(runs, fingerprint=_digest(loaded.record))
 
 
 def compare(
