@@ -101,7 +101,7 @@ def main() -> int:
         ]
         walls, out = time_command(command, args.repeat)
         startup, _ = time_command(
-            [sys.executable, "-c", "import perfgate.cli, perfgate.pipeline"], args.repeat
+            [sys.executable, "-c", "import perfgate.cli, perfgate.pipeline.analyze"], args.repeat
         )
     try:
         verdict = json.loads(out)

@@ -24,7 +24,7 @@ ACTION = REPO / "action.yml"
 CLEAN = {"no_baseline", "pass", "noise", "improvement"}
 LAUNCHER = """\
 import sys
-from perfgate import cli, cli_action
+from perfgate.cli import action as cli_action, app as cli
 _modules = cli._command_modules
 if cli_action not in _modules():
     cli._command_modules = lambda: [*_modules(), cli_action]

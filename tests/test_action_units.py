@@ -14,8 +14,9 @@ from action_harness import parse_annotations, parse_file_command
 from fake_github import FakeGitHub, serve
 from gha_expressions import condition, evaluate, interpolate
 
-from perfgate import cli_action, cli_action_publish
 from perfgate.adapters import actions
+from perfgate.cli import action as cli_action
+from perfgate.cli import action_publish as cli_action_publish
 from perfgate.models import Finding, Verdict
 from perfgate.settings import Settings
 

@@ -180,7 +180,7 @@ def test_entry_points_from_a_checkout(argv: list[str]) -> None:
 
 
 def test_a_bug_exits_70_and_is_never_a_verdict(capsys: pytest.CaptureFixture[str]) -> None:
-    from perfgate import cli
+    from perfgate.cli import app as cli
 
     def broken(*_: object) -> int:
         raise RuntimeError("boom")

@@ -26,7 +26,7 @@ from fake_openai import (
 from perfgate.adapters.explainer import Explainer, extract_json_object, make_explainer
 from perfgate.core.explain import ExplainerReply, Explanation, deterministic_explanation
 from perfgate.models import Verdict
-from perfgate.pipeline_explain import explain_verdict
+from perfgate.pipeline.explain import explain_verdict
 from perfgate.settings import Settings
 
 MODEL = "perfgate-test-model"

@@ -25,11 +25,11 @@ from fake_openai import (
     reply_json,
 )
 
-from perfgate import cli_explain
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.explainer import Explainer
 from perfgate.adapters.run_dir import load_run
-from perfgate.pipeline_explain import explain_verdict
+from perfgate.cli import explain as cli_explain
+from perfgate.pipeline.explain import explain_verdict
 from perfgate.settings import Settings
 
 MODEL = "local-model"
@@ -191,7 +191,7 @@ def test_explain_command_renders_the_explanation_under_the_verdict(
 
 
 def _cli_accepts(*argv: str) -> bool:
-    from perfgate import cli
+    from perfgate.cli import app as cli
 
     try:
         cli.build_parser().parse_args(list(argv))

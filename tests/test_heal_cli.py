@@ -13,14 +13,16 @@ import numpy as np
 import pytest
 from factories import make_run_record
 
-from perfgate import cli_heal, pipeline, pipeline_heal
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.loadtest_files import load_loadtest_file
 from perfgate.adapters.profiles import compute_fingerprint
 from perfgate.adapters.run_dir import LoadedRun
+from perfgate.cli import heal as cli_heal
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import Verdict
-from perfgate.pipeline_run import NOTES_SCRIPT
+from perfgate.pipeline import analyze as pipeline
+from perfgate.pipeline import heal as pipeline_heal
+from perfgate.pipeline.run import NOTES_SCRIPT
 from perfgate.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -142,7 +144,7 @@ def test_verify_runs_k6_with_the_healed_profile(healable: tuple[Path, Path]) -> 
 def test_publish_is_called_with_the_healed_file(
     healable: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import perfgate.pipeline_publish as publishing
+    import perfgate.pipeline.publish as publishing
     from perfgate.models import PublishResult
 
     profile, baselines = healable

@@ -23,7 +23,7 @@ from perfgate.models import (
     ThresholdChange,
     ThresholdEvidence,
 )
-from perfgate.pipeline_publish import publish, render_commit_message, render_heal_markdown
+from perfgate.pipeline.publish import publish, render_commit_message, render_heal_markdown
 from perfgate.settings import Settings
 
 BRANCH = "perfgate/heal-notes-smoke"

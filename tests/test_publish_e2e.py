@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from test_publish import make_plan
 
 from perfgate.adapters.github import GitHubClient
-from perfgate.pipeline_publish import publish
+from perfgate.pipeline.publish import publish
 from perfgate.settings import Settings
 
 BRANCH = "perfgate/heal-notes-smoke"

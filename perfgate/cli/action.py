@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from perfgate.adapters import actions
-from perfgate.cli_action_publish import cmd_comment, cmd_heal, cmd_issues
-from perfgate.cli_action_support import (
+from perfgate.cli.action_publish import cmd_comment, cmd_heal, cmd_issues
+from perfgate.cli.action_support import (
     analyze_argv,
     history_argv,
     load_verdict,
@@ -39,7 +39,7 @@ from perfgate.errors import PerfgateError, UsageError
 from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_PROFILE = REPO_ROOT / "loadtests" / "profiles" / "smoke.yaml"
 COMPOSE_BASE_URL = "http://127.0.0.1:8000"
 CHOICES = {
@@ -214,7 +214,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int
 
 def _analyze_options() -> tuple[set[str], set[str]]:
     """(formats, options) that `perfgate analyze` offers in this build."""
-    from perfgate import cli
+    from perfgate.cli import app as cli
 
     for action in cli.build_parser()._actions:
         if isinstance(action, argparse._SubParsersAction):

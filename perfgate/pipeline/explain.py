@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 
-from perfgate import pipeline
 from perfgate.adapters.explainer import Explainer, make_explainer
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun
@@ -27,6 +26,7 @@ from perfgate.core.explain import (
     explanation_from_model,
 )
 from perfgate.models import HealPlan, Policy, StageStats, Verdict
+from perfgate.pipeline import analyze as pipeline
 from perfgate.settings import Settings
 
 NO_KEY_NOTICE = (

@@ -22,7 +22,7 @@ def warn(stdout: TextIO, message: str, level: actions.AnnotationLevel = "warning
 def run_perfgate(argv: Sequence[str], *, tee_stderr: list[str] | None = None) -> tuple[int, str]:
     """Run another perfgate command in-process; (exit code, its stdout). With `tee_stderr`, its
     stderr is collected there too (and still shown in the log)."""
-    from perfgate import cli
+    from perfgate.cli import app as cli
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stderr(err) if tee_stderr is not None else nullcontext():

@@ -89,7 +89,7 @@ def _scenario(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None
 def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> str | None:
     if loaded is not None and loaded.record.fingerprint is not None:
         return loaded.record.fingerprint.digest()
-    from perfgate.pipeline_run import NOTES_SCRIPT
+    from perfgate.pipeline.run import NOTES_SCRIPT
 
     script = file.path if file.kind == "js" else (request.script or NOTES_SCRIPT)
     try:
@@ -100,7 +100,7 @@ def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | N
 
 def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, LoadtestFile, Judged | None]:
     """The plan for `request.profile` (nothing is written), and the --result run's verdict."""
-    from perfgate import pipeline
+    from perfgate.pipeline import analyze as pipeline
 
     file = load_loadtest_file(request.profile)
     policy = load_policy(request.policy)
@@ -180,7 +180,7 @@ def heal(request: HealRequest, *, today: date, say: Progress) -> HealOutcome:
 
 def _verify(request: HealRequest, file: LoadtestFile, rewrite: Rewrite, say: Progress) -> int:
     """k6's exit code for one run of the healed profile (a temp copy) against a fresh notes API."""
-    from perfgate import pipeline_run
+    from perfgate.pipeline import run as pipeline_run
 
     with tempfile.TemporaryDirectory(prefix="perfgate-verify-") as temp:
         healed = Path(temp) / file.path.name

@@ -16,7 +16,7 @@ from perfgate.adapters.target import RunningTarget, free_port, start_target
 from perfgate.errors import UsageError
 from perfgate.models import RunMeta
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTES_SCRIPT = REPO_ROOT / "loadtests" / "notes.js"
 NOTES_CONF = REPO_ROOT / "target_app" / "gunicorn.conf.py"
 

@@ -90,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Any]:
-    from perfgate import cli_action, cli_explain, cli_heal, cli_history, cli_run
+    from perfgate.cli import action as cli_action
+    from perfgate.cli import explain as cli_explain
+    from perfgate.cli import heal as cli_heal
+    from perfgate.cli import history as cli_history
+    from perfgate.cli import run as cli_run
 
     return [cli_run, cli_history, cli_explain, cli_heal, cli_action]
 
@@ -107,8 +111,8 @@ def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate import pipeline
-    from perfgate.reports import render_report
+    from perfgate.pipeline import analyze as pipeline
+    from perfgate.pipeline.reports import render_report
 
     if args.explain and args.format in ("junit", "html"):
         raise UsageError("--explain works with --format text, markdown or json")
@@ -126,7 +130,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     verdict = analysis.verdict
     color = _use_color(stdout, settings) and args.output is None
     if args.explain:
-        from perfgate import cli_explain, pipeline_explain
+        from perfgate.cli import explain as cli_explain
+        from perfgate.pipeline import explain as pipeline_explain
 
         explanation = pipeline_explain.explain_loaded(verdict, analysis.loaded, options.policy, settings)
         text = cli_explain.render_with_explanation(
@@ -146,8 +151,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
 
 
 def cmd_record(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate import pipeline
     from perfgate.adapters.run_dir import load_run
+    from perfgate.pipeline import analyze as pipeline
 
     loaded = load_run(args.result)
     pipeline.check_candidate(args.result, loaded.record)

@@ -58,7 +58,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
 
 
 def cmd_trend(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate import pipeline
+    from perfgate.pipeline import analyze as pipeline
 
     scenario, report = pipeline.trend(_root(args, settings), args.scenario, args.policy or settings.policy)
     if args.format == "json":

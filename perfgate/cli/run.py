@@ -14,7 +14,7 @@ from perfgate.errors import UsageError
 from perfgate.settings import FORMATS, Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_PROFILE = REPO_ROOT / "loadtests" / "profiles" / "smoke.yaml"
 DEMO_BASELINES = REPO_ROOT / "baselines"
 _FAULT_RE = re.compile(r"^[a-z_]+=[0-9]+(\.[0-9]+)?$")
@@ -113,8 +113,9 @@ def _say(message: str) -> None:
 
 
 def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO, *, start_api: bool) -> int:
-    from perfgate import pipeline, pipeline_run
-    from perfgate.reports import render_report, write_run_reports
+    from perfgate.pipeline import analyze as pipeline
+    from perfgate.pipeline import run as pipeline_run
+    from perfgate.pipeline.reports import render_report, write_run_reports
 
     now = datetime.now(UTC)
     faults = _faults(args)

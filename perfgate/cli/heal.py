@@ -21,7 +21,7 @@ from perfgate.settings import Settings
 
 if TYPE_CHECKING:
     from perfgate.core.explain import Explanation
-    from perfgate.pipeline_heal import HealOutcome
+    from perfgate.pipeline.heal import HealOutcome
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
@@ -106,10 +106,10 @@ def _repo_root(path: Path) -> Path:
 
 def _publish(args: argparse.Namespace, settings: Settings, outcome: HealOutcome) -> str:
     try:
-        from perfgate.pipeline_publish import publish
+        from perfgate.pipeline.publish import publish
     except ImportError as exc:
         raise UsageError(
-            "--publish is not available in this build (perfgate.pipeline_publish is missing)"
+            "--publish is not available in this build (perfgate.pipeline.publish is missing)"
         ) from exc
     profile = args.profile.resolve()
     result = publish(_repo_root(profile), [profile], outcome.plan, args.publish, settings)
@@ -118,7 +118,7 @@ def _publish(args: argparse.Namespace, settings: Settings, outcome: HealOutcome)
 
 
 def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.pipeline_heal import HealRequest, heal
+    from perfgate.pipeline.heal import HealRequest, heal
 
     baselines = args.baselines or settings.baselines
     if baselines is None:
@@ -158,7 +158,7 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
 
 
 def _explain(outcome: HealOutcome, settings: Settings) -> Explanation | None:
-    from perfgate.pipeline_explain import explain_with_settings
+    from perfgate.pipeline.explain import explain_with_settings
 
     judged = outcome.judged
     if judged is None:

@@ -12,7 +12,7 @@ from contextlib import closing
 from typing import TextIO
 
 from perfgate.adapters import actions
-from perfgate.cli_action_support import history_argv, load_verdict, run_perfgate, warn
+from perfgate.cli.action_support import history_argv, load_verdict, run_perfgate, warn
 from perfgate.errors import PerfgateError
 from perfgate.models import PublishResult
 from perfgate.settings import Settings

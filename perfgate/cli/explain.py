@@ -56,7 +56,8 @@ def render_with_explanation(
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate import pipeline, pipeline_explain
+    from perfgate.pipeline import analyze as pipeline
+    from perfgate.pipeline import explain as pipeline_explain
 
     options = pipeline.AnalyzeOptions(
         result=args.result,

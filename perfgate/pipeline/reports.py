@@ -7,7 +7,7 @@ from pathlib import Path
 
 from perfgate.core.render import render_json, render_junit, render_markdown, render_text
 from perfgate.core.render.sections import ACK_DAYS
-from perfgate.pipeline import Analysis
+from perfgate.pipeline.analyze import Analysis
 
 REPORT_FILES = {"report.md": "markdown", "verdict.json": "json", "report.html": "html", "junit.xml": "junit"}
 
