@@ -211,3 +211,29 @@ def resources_svg(run: RunRecord, *, prefix: str) -> str | None:
         rss.grid(visible=False)
         _title(cpu, f"Target resources ({one_line(usage.source)})")
         return _to_svg(figure, prefix)
+
+
+def distributions_svg(
+    rows: Sequence[tuple[str, Sequence[float], Sequence[float]]], *, title: str, prefix: str
+) -> str | None:
+    """Base and head side by side per metric: violins of per-request latency (log scale)."""
+    rows = [(label, base, head) for label, base, head in rows if len(base) > 1 and len(head) > 1]
+    if not rows:
+        return None
+    positions = np.arange(len(rows), dtype=float)
+    with _figure(max(5.6, 1.1 * len(rows) + 1.2), 3.0) as (figure, (ax,)):
+        for offset, index, colour, name in ((-0.2, 1, "#0969da", "base"), (0.2, 2, "#bf8700", "head")):
+            parts = ax.violinplot(
+                [np.log10(np.maximum(row[index], 1e-3)) for row in rows], positions + offset,
+                widths=0.36, showmedians=True, showextrema=False,
+            )  # fmt: skip
+            for body in list(parts["bodies"]):  # type: ignore[call-overload]
+                body.set_facecolor(colour)
+                body.set_alpha(0.55)
+            parts["cmedians"].set_color(colour)
+            ax.plot([], [], color=colour, linewidth=6, alpha=0.55, label=name)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{10**value:.3g} ms"))
+        ax.set_xticks(positions, [one_line(row[0]) for row in rows], rotation=20, ha="right")
+        ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
+        _title(ax, title)
+        return _to_svg(figure, prefix)

@@ -1,0 +1,63 @@
+"""Per-request samples from k6's NDJSON (`--out json`): what `perfgate compare` tests.
+
+Each HTTP request leaves one `http_req_duration` point (its latency in ms) and one
+`http_req_failed` point (1 = failed) with the same tags. Requests are grouped by their `name`
+tag (k6 sets it to the URL when the script gives none); requests made in `setup()` or
+`teardown()` (group tag `::setup` / `::teardown`) are left out, as they are not the load model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from perfgate.adapters.k6_results.shapes import PointLine
+from perfgate.adapters.k6_results.sources import describe, iter_line_blocks, open_stream, reject_constant
+from perfgate.errors import InputDataError
+from perfgate.models.compare import Arm, EndpointSamples, HalfSamples
+
+_WANTED = (b'"metric":"http_req_duration"', b'"metric":"http_req_failed"')
+_LIFECYCLE_GROUPS = ("::setup", "::teardown")
+UNNAMED = "(unnamed)"
+
+
+def load_request_samples(path: Path, arm: Arm) -> HalfSamples:
+    """Every request of the run in `path` (NDJSON, plain or gzip), grouped by endpoint name."""
+    latencies: dict[str, list[float]] = defaultdict(list)
+    failed: dict[str, int] = defaultdict(int)
+    with open_stream(path) as stream:
+        lineno = 0
+        for block in iter_line_blocks(path, stream):
+            for line in block:
+                lineno += 1
+                if b'"type":"Point"' not in line or not any(key in line for key in _WANTED):
+                    continue
+                point = _parse(path, lineno, line)
+                tags = point.data.tags or {}
+                if tags.get("group", "").startswith(_LIFECYCLE_GROUPS):
+                    continue
+                name = tags.get("name") or UNNAMED
+                if point.metric == "http_req_duration":
+                    latencies[name].append(float(point.data.value))
+                elif point.data.value:
+                    failed[name] += 1
+    if not latencies:
+        raise InputDataError(path, "no http_req_duration points: the script made no HTTP requests")
+    return HalfSamples(
+        arm=arm,
+        endpoints={
+            name: EndpointSamples(latency_ms=tuple(values), failed=failed.get(name, 0))
+            for name, values in sorted(latencies.items())
+        },
+    )
+
+
+def _parse(path: Path, lineno: int, line: bytes) -> PointLine:
+    try:
+        return PointLine.model_validate(json.loads(line, parse_constant=reject_constant))
+    except ValueError as exc:
+        problem = describe(exc) if isinstance(exc, ValidationError) else f"not JSON ({exc})"
+        raise InputDataError(path, f"line {lineno}: {problem}") from exc
