@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from perfgate.models import HealPlan, Policy, RunMeta, RunRecord, StoredRun, Verdict
+from perfgate.models.compare import CompareResult
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "run-record": RunRecord,
@@ -20,6 +21,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "verdict": Verdict,
     "policy": Policy,
     "heal-plan": HealPlan,
+    "compare-result": CompareResult,
 }
 
 HERE = Path(__file__).resolve().parent

@@ -19,7 +19,7 @@ from perfgate.adapters.k6_results.sources import describe, iter_line_blocks, ope
 from perfgate.errors import InputDataError
 from perfgate.models.compare import Arm, EndpointSamples, HalfSamples
 
-_WANTED = (b'"metric":"http_req_duration"', b'"metric":"http_req_failed"')
+_WANTED = ("http_req_duration", "http_req_failed")
 _LIFECYCLE_GROUPS = ("::setup", "::teardown")
 UNNAMED = "(unnamed)"
 
@@ -33,9 +33,11 @@ def load_request_samples(path: Path, arm: Arm) -> HalfSamples:
         for block in iter_line_blocks(path, stream):
             for line in block:
                 lineno += 1
-                if b'"type":"Point"' not in line or not any(key in line for key in _WANTED):
+                if b"http_req_" not in line or b"Point" not in line:  # cheap filter before parsing
                     continue
                 point = _parse(path, lineno, line)
+                if point.metric not in _WANTED:
+                    continue
                 tags = point.data.tags or {}
                 if tags.get("group", "").startswith(_LIFECYCLE_GROUPS):
                     continue

@@ -79,7 +79,7 @@ def render_compare_markdown(result: CompareResult) -> str:
         "",
         escape_md(result.reason),
         "",
-        escape_md(_summary(result)),
+        _summary(result),
         "",
         _md_row(COLUMNS),
         _md_row(["---", "---:", "---:", "---:", "---:", "---:", "---"]),
