@@ -24,11 +24,8 @@ ACTION = REPO / "action.yml"
 CLEAN = {"no_baseline", "pass", "noise", "improvement"}
 LAUNCHER = """\
 import sys
-from perfgate.cli import action as cli_action, app as cli
-_modules = cli._command_modules
-if cli_action not in _modules():
-    cli._command_modules = lambda: [*_modules(), cli_action]
-sys.exit(cli.main())
+from perfgate.cli import main
+sys.exit(main())
 """
 # What the install step would leave behind, without pip and the network.
 INSTALL = 'printf "perfgate=%s\\n" "$PERFGATE_TEST_LAUNCHER" >> "$GITHUB_OUTPUT"\n'

@@ -16,7 +16,6 @@ from gha_expressions import condition, evaluate, interpolate
 
 from perfgate.adapters import actions
 from perfgate.cli import action as cli_action
-from perfgate.cli import action_publish as cli_action_publish
 from perfgate.models import Finding, Verdict
 from perfgate.settings import Settings
 
@@ -239,34 +238,6 @@ def test_heal_never_runs_on_a_regression_and_never_fails_the_gate(tmp_path: Path
     code, out = _action([*base, "--publish", "pr", "--verdict", "pass"])  # heal fails: no such profile
     assert code == 0
     assert parse_annotations(out)[-1]["level"] == "warning"
-
-
-@pytest.mark.parametrize(
-    ("stdout", "stderr", "operation", "url"),
-    [
-        (
-            '{"operation": "created", "pr_url": "https://x/pull/3", "pr_number": 3}\n',
-            "",
-            "created",
-            "https://x/pull/3",
-        ),
-        (
-            '{"publish": {"operation": "unchanged", "pr_url": "https://x/pull/3"}}',
-            "",
-            "unchanged",
-            "https://x/pull/3",
-        ),
-        ("--- a\n+++ b\n", "perfgate: publish: updated https://x/pull/4\n", "updated", "https://x/pull/4"),
-        ("", "perfgate: publish: skipped (read-only run)\n", "skipped", None),
-        ("--- a\n+++ b\n", "perfgate: wrote p.yaml\n", None, None),
-    ],
-)
-def test_publish_result_is_read_from_heal_output(
-    stdout: str, stderr: str, operation: str | None, url: str | None
-) -> None:
-    result = cli_action_publish._publish_result(stdout, stderr)
-    assert (result.operation if result else None) == operation
-    assert (result.pr_url if result else None) == url
 
 
 def _github_settings(fake: FakeGitHub, base_url: str) -> Settings:

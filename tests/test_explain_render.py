@@ -8,10 +8,9 @@ from perfgate.core.explain import (
     Explanation,
     GuardedThreshold,
     deterministic_explanation,
-    render_explanation_markdown,
-    render_explanation_text,
 )
 from perfgate.core.explain.expressions import format_limit, parse_expression, render
+from perfgate.core.render.explanation import render_explanation_markdown, render_explanation_text
 
 
 def test_deterministic_text_is_built_from_the_numbers() -> None:

@@ -20,9 +20,8 @@ from perfgate.adapters.run_dir import LoadedRun
 from perfgate.cli import heal as cli_heal
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import Verdict
-from perfgate.pipeline import analyze as pipeline
+from perfgate.paths import NOTES_SCRIPT
 from perfgate.pipeline import heal as pipeline_heal
-from perfgate.pipeline.run import NOTES_SCRIPT
 from perfgate.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,7 +96,7 @@ def test_regression_refuses_with_exit_0(healable: tuple[Path, Path], monkeypatch
         verdict="regression", reason="slower", scenario="notes-smoke", source="r.json", history_runs=12
     )
     monkeypatch.setattr(pipeline_heal, "load_run", lambda path: loaded)
-    monkeypatch.setattr(pipeline, "compare", lambda *a, **k: verdict)
+    monkeypatch.setattr(pipeline_heal, "compare", lambda *a, **k: verdict)
     code, out = run_heal("--profile", str(profile), "--baselines", str(baselines), "--result", "r.json")
     assert code == 0 and out.startswith("heal refused:") and "regression" in out
     assert profile.read_text(encoding="utf-8") == before

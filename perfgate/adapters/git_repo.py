@@ -47,6 +47,14 @@ _REJECTED = ("[rejected]", "(stale info)", "(fetch first)", "(non-fast-forward)"
 _BASE_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true"}
 
 
+def find_repo_root(path: Path) -> Path:
+    """The git checkout holding `path` (the nearest folder above it with a `.git`)."""
+    for folder in [path.resolve().parent, *path.resolve().parents]:
+        if (folder / ".git").exists():
+            return folder
+    raise UsageError(f"--publish: {path} is not inside a git repository")
+
+
 def heal_branch(scenario: str) -> str:
     """`perfgate/heal-<scenario>`, after checking the scenario cannot smuggle anything into a ref."""
     if not _SCENARIO.fullmatch(scenario) or ".." in scenario or scenario.endswith((".", ".lock")):

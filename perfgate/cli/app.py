@@ -112,55 +112,40 @@ def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.pipeline import analyze as pipeline
+    from perfgate.pipeline.analyze import AnalyzeRequest, analyze, record_analysis
+    from perfgate.pipeline.explain import explain_analysis
     from perfgate.pipeline.reports import render_report
 
     if args.explain and args.format in ("junit", "html"):
         raise UsageError("--explain works with --format text, markdown or json")
-    options = pipeline.AnalyzeOptions(
+    if args.record and args.run_id and args.repeats:
+        raise UsageError("--run-id names one run: leave it out when recording repeats")
+    request = AnalyzeRequest(
         result=args.result,
         baselines=args.baselines or settings.baselines,
         scenario=args.scenario,
         policy=args.policy or settings.policy,
-        repeats=list(args.repeats),
+        repeats=tuple(args.repeats),
     )
-    if args.record and args.run_id and args.repeats:
-        raise UsageError("--run-id names one run: leave it out when recording repeats")
     now = datetime.now(UTC)
-    analysis = pipeline.analyze(options, today=now.date())
-    verdict = analysis.verdict
+    analysis = analyze(request, today=now.date())
+    explanation = explain_analysis(analysis, settings) if args.explain else None
     color = _use_color(stdout, settings) and args.output is None
-    if args.explain:
-        from perfgate.cli import explain as cli_explain
-        from perfgate.pipeline import explain as pipeline_explain
-
-        explanation = pipeline_explain.explain_loaded(verdict, analysis.loaded, options.policy, settings)
-        text = cli_explain.render_with_explanation(
-            verdict, explanation, args.format, today=now.date(), color=color
-        )
-    else:
-        text = render_report(analysis, args.format, today=now.date(), color=color)
+    text = render_report(analysis, args.format, today=now.date(), color=color, explanation=explanation)
     if args.record:
-        if analysis.where is None:
-            raise UsageError("--record needs --baselines DIR")
-        where = analysis.where
-        for loaded in analysis.runs:
-            stored = pipeline.record(loaded, where, now=now, run_id=args.run_id, verdict=verdict)
-            print(f"recorded run {stored.run_id} in {where.root / where.scenario}", file=sys.stderr)
+        for stored, folder in record_analysis(analysis, now=now, run_id=args.run_id):
+            print(f"recorded run {stored.run_id} in {folder}", file=sys.stderr)
     _emit(text, args.output, stdout)
-    return verdict.exit_code
+    return analysis.verdict.exit_code
 
 
 def cmd_record(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.adapters.run_dir import load_run
-    from perfgate.pipeline import analyze as pipeline
+    from perfgate.pipeline.analyze import record_result
 
-    loaded = load_run(args.result)
-    pipeline.check_candidate(args.result, loaded.record)
-    where = pipeline.locate_history(args.baselines, args.scenario, loaded)
-    stored = pipeline.record(loaded, where, now=datetime.now(UTC), run_id=args.run_id, verdict=None)
+    now = datetime.now(UTC)
+    stored, folder = record_result(args.result, args.baselines, args.scenario, now=now, run_id=args.run_id)
     state = "" if stored.valid else f" (invalid: {stored.invalid_reason}; not used as a baseline)"
-    stdout.write(f"recorded run {stored.run_id} in {where.root / where.scenario}{state}\n")
+    stdout.write(f"recorded run {stored.run_id} in {folder}{state}\n")
     return 0
 
 

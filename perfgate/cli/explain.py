@@ -8,16 +8,11 @@ and the exit code are the analyzer's either way.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from perfgate.core.explain import Explanation, render_explanation_markdown, render_explanation_text
-from perfgate.core.render import render_markdown, render_text
-from perfgate.core.render.sections import ACK_DAYS
-from perfgate.models import Verdict
 from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
@@ -41,36 +36,24 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     return {"explain": cmd_explain}
 
 
-def render_with_explanation(
-    verdict: Verdict, explanation: Explanation, fmt: str, *, today: date, color: bool = False
-) -> str:
-    """The verdict's report with the explanation under it; JSON gains an `explanation` object."""
-    if fmt == "json":
-        data = verdict.model_dump(mode="json")
-        data["explanation"] = explanation.model_dump(mode="json")
-        return json.dumps(data, indent=2) + "\n"
-    ack = today + timedelta(days=ACK_DAYS)
-    if fmt == "markdown":
-        return render_markdown(verdict, ack_until=ack, explanation=render_explanation_markdown(explanation))
-    return render_text(verdict, color=color, ack_until=ack, explanation=render_explanation_text(explanation))
-
-
 def cmd_explain(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.pipeline import analyze as pipeline
-    from perfgate.pipeline import explain as pipeline_explain
+    from perfgate.pipeline.analyze import AnalyzeRequest, analyze
+    from perfgate.pipeline.explain import explain_analysis
+    from perfgate.pipeline.reports import render_report
 
-    options = pipeline.AnalyzeOptions(
+    request = AnalyzeRequest(
         result=args.result,
         baselines=args.baselines or settings.baselines,
         scenario=args.scenario,
         policy=args.policy or settings.policy,
     )
     today = datetime.now(UTC).date()
-    verdict, explanation = pipeline_explain.analyze_and_explain(options, settings, today=today)
+    analysis = analyze(request, today=today)
+    explanation = explain_analysis(analysis, settings)
     color = args.format == "text" and args.output is None and not settings.no_color and stdout.isatty()
-    text = render_with_explanation(verdict, explanation, args.format, today=today, color=color)
+    text = render_report(analysis, args.format, today=today, color=color, explanation=explanation)
     stdout.write(text)
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
-    return verdict.exit_code
+    return analysis.verdict.exit_code

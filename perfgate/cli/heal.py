@@ -14,14 +14,10 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from perfgate.errors import UsageError
 from perfgate.settings import Settings
-
-if TYPE_CHECKING:
-    from perfgate.core.explain import Explanation
-    from perfgate.pipeline.heal import HealOutcome
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
@@ -75,50 +71,12 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
-def render_heal_text(outcome: HealOutcome, dry_run: bool) -> str:
-    """The diff, then one line per change with its reason, then notices."""
-    plan = outcome.plan
-    lines: list[str] = []
-    if plan.refused:
-        lines.append(f"heal refused: {plan.refused}")
-    elif not plan.changed:
-        lines.append(f"heal: nothing to change in {plan.profile} (scenario {plan.scenario}).")
-    else:
-        action = "would change" if dry_run or not outcome.written else "changed"
-        lines.append(outcome.rewrite.diff.rstrip("\n"))
-        lines.append(
-            f"heal: {action} {len(plan.thresholds)} threshold(s), {len(plan.stages)} stage(s) in {plan.profile}"
-        )
-        lines += [f"  {c.metric} {c.old} → {c.new} ({c.direction}): {c.reason}" for c in plan.thresholds]
-        lines += [f"  stage {c.stage} of {c.scenario}: {c.kind}: {c.reason}" for c in plan.stages]
-    if outcome.verified:
-        lines.append("verify: the healed profile passed a k6 re-run.")
-    lines += [f"note: {notice}" for notice in plan.notices]
-    return "\n".join(lines) + "\n"
-
-
-def _repo_root(path: Path) -> Path:
-    for folder in [path.resolve().parent, *path.resolve().parents]:
-        if (folder / ".git").exists():
-            return folder
-    raise UsageError(f"--publish: {path} is not inside a git repository")
-
-
-def _publish(args: argparse.Namespace, settings: Settings, outcome: HealOutcome) -> str:
-    try:
-        from perfgate.pipeline.publish import publish
-    except ImportError as exc:
-        raise UsageError(
-            "--publish is not available in this build (perfgate.pipeline.publish is missing)"
-        ) from exc
-    profile = args.profile.resolve()
-    result = publish(_repo_root(profile), [profile], outcome.plan, args.publish, settings)
-    where = result.pr_url or result.branch or result.commit or ""
-    return f"publish: {result.operation} {where}".rstrip() + (f" ({result.notice})" if result.notice else "")
-
-
 def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    from perfgate.core.render.explanation import render_explanation_text
+    from perfgate.core.render.heal import render_heal_text, render_publish_line
+    from perfgate.pipeline.explain import explain_heal
     from perfgate.pipeline.heal import HealRequest, heal
+    from perfgate.pipeline.publish import publish_heal
 
     baselines = args.baselines or settings.baselines
     if baselines is None:
@@ -141,26 +99,16 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
     )
     outcome = heal(request, today=datetime.now(UTC).date(), say=_say)
     if args.publish and outcome.written:
-        _say(_publish(args, settings, outcome))
-    explanation = _explain(outcome, settings) if args.explain else None
+        _say(render_publish_line(publish_heal(args.profile, outcome.plan, args.publish, settings)))
+    explanation = explain_heal(outcome, settings) if args.explain else None
     if args.format == "json":
         data = outcome.plan.model_dump(mode="json")
         if explanation is not None:
             data["explanation"] = explanation.model_dump(mode="json")
         stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        stdout.write(render_heal_text(outcome, args.dry_run))
+        plan, diff = outcome.plan, outcome.rewrite.diff
+        stdout.write(render_heal_text(plan, diff, written=outcome.written, verified=outcome.verified))
         if explanation is not None:
-            from perfgate.core.explain import render_explanation_text
-
             stdout.write("\n" + render_explanation_text(explanation))
     return 0
-
-
-def _explain(outcome: HealOutcome, settings: Settings) -> Explanation | None:
-    from perfgate.pipeline.explain import explain_with_settings
-
-    judged = outcome.judged
-    if judged is None:
-        return None
-    return explain_with_settings(judged.verdict, outcome.plan, judged.policy, judged.stages, settings)

@@ -6,11 +6,14 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from perfgate.errors import UsageError
+from perfgate.core.render import render_trend_text
 from perfgate.models import StoredRun
 from perfgate.settings import Settings
+
+if TYPE_CHECKING:
+    from perfgate.pipeline.history import HistoryRequest
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
@@ -57,48 +60,26 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     return {"history": cmd_history, "trend": cmd_trend}
 
 
-def cmd_trend(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.pipeline import analyze as pipeline
+def _request(args: argparse.Namespace, settings: Settings) -> HistoryRequest:
+    from perfgate.pipeline.history import HistoryRequest
 
-    scenario, report = pipeline.trend(_root(args, settings), args.scenario, args.policy or settings.policy)
+    baselines = args.baselines or settings.baselines or Path("baselines")
+    return HistoryRequest(baselines=baselines, scenario=args.scenario)
+
+
+def cmd_trend(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    from perfgate.core.render import render_trend_markdown
+    from perfgate.pipeline.history import trend
+
+    scenario, report = trend(_request(args, settings), args.policy or settings.policy)
     if args.format == "json":
         payload = {"scenario": scenario, **report.model_dump(mode="json")}
         stdout.write(json.dumps(payload, indent=2) + "\n")
-        return 0
-    if args.format == "markdown":
-        from perfgate.core.render import render_trend_markdown
-
+    elif args.format == "markdown":
         stdout.write(render_trend_markdown(scenario, report))
-        return 0
-    changes = [(m, cp) for m in report.metrics for cp in m.change_points]
-    stdout.write(
-        f"{scenario}: {report.runs} runs scanned, {len(changes)} change point(s) ({report.penalty_rule})\n"
-    )
-    for metric, point in changes:
-        ratio = f"×{point.change_ratio:.2f}" if point.change_ratio is not None else "from 0"
-        stdout.write(
-            f"  {metric.metric} {metric.stat}: {point.classification} {ratio} starting at run {point.run_id} "
-            f"({point.mean_before:.4g} → {point.mean_after:.4g})\n"
-        )
-    for notice in report.notices:
-        stdout.write(f"note: {notice}\n")
+    else:
+        stdout.write(render_trend_text(scenario, report))
     return 0
-
-
-def _root(args: argparse.Namespace, settings: Settings) -> Path:
-    root: Path = args.baselines or settings.baselines or Path("baselines")
-    if not root.is_dir():
-        raise UsageError(f"--baselines: {root} is not a directory")
-    return root
-
-
-def _scenario(store_scenarios: list[str], wanted: str | None) -> str:
-    if wanted:
-        return wanted
-    if len(store_scenarios) == 1:
-        return store_scenarios[0]
-    known = ", ".join(store_scenarios) or "none"
-    raise UsageError(f"--scenario is required (scenarios: {known})")
 
 
 def _row(run: StoredRun) -> str:
@@ -118,29 +99,28 @@ def _row(run: StoredRun) -> str:
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.adapters.baselines import BaselineStore
-    from perfgate.adapters.policy_file import load_policy
+    from perfgate.pipeline.history import PruneRequest, list_runs, prune, show_run
 
-    store = BaselineStore(_root(args, settings))
+    request = _request(args, settings)
     if args.history_command == "prune":
-        policy = load_policy(args.policy or settings.policy)
-        keep = args.keep if args.keep is not None else policy.history.keep_runs
-        compact = args.compact_after if args.compact_after is not None else policy.history.compact_after
-        for scenario in [args.scenario] if args.scenario else store.scenarios():
-            report = store.prune(
-                scenario, keep=keep, compact_after=compact, dry_run=args.dry_run, rules=policy.rules
-            )
-            verb = "would delete" if args.dry_run else "deleted"
+        pruning = PruneRequest(
+            **request.model_dump(),
+            keep=args.keep,
+            compact_after=args.compact_after,
+            policy=args.policy or settings.policy,
+            dry_run=args.dry_run,
+        )
+        verb = "would delete" if args.dry_run else "deleted"
+        for report in prune(pruning):
             stdout.write(
-                f"{scenario}: {verb} {len(report.deleted)}, compacted {len(report.compacted)}, kept {report.kept}; "
-                f"{report.bytes_before:,} → {report.bytes_after:,} bytes\n"
+                f"{report.scenario}: {verb} {len(report.deleted)}, compacted {len(report.compacted)}, "
+                f"kept {report.kept}; {report.bytes_before:,} → {report.bytes_after:,} bytes\n"
             )
         return 0
-    scenario = _scenario(store.scenarios(), args.scenario)
     if args.history_command == "show":
-        stdout.write(store.get(scenario, args.run_id).model_dump_json(indent=2) + "\n")
+        stdout.write(show_run(request, args.run_id).model_dump_json(indent=2) + "\n")
         return 0
-    runs = store.runs(scenario)
+    scenario, runs = list_runs(request)
     stdout.write(f"{scenario}: {len(runs)} runs\n")
     for run in runs:
         stdout.write(_row(run) + "\n")

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import TextIO
 
 from perfgate.errors import UsageError
+from perfgate.paths import BUNDLED_BASELINES, BUNDLED_PROFILE, NOTES_SCRIPT
 from perfgate.settings import FORMATS, Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_PROFILE = REPO_ROOT / "loadtests" / "profiles" / "smoke.yaml"
-DEMO_BASELINES = REPO_ROOT / "baselines"
 _FAULT_RE = re.compile(r"^[a-z_]+=[0-9]+(\.[0-9]+)?$")
 
 
@@ -68,9 +66,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         metavar="FILE",
         help="profile, e.g. loadtests/profiles/load.yaml",
     )
-    run.add_argument(
-        "--script", type=Path, default=REPO_ROOT / "loadtests" / "notes.js", metavar="FILE", help="k6 script"
-    )
+    run.add_argument("--script", type=Path, default=NOTES_SCRIPT, metavar="FILE", help="k6 script")
     target = run.add_mutually_exclusive_group(required=True)
     target.add_argument("--base-url", metavar="URL", help="target already running at URL")
     target.add_argument(
@@ -87,7 +83,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         "against baselines/, print the verdict and write the report.",
     )
     demo.add_argument(
-        "--profile", type=Path, default=DEMO_PROFILE, metavar="FILE", help="profile (default: smoke)"
+        "--profile", type=Path, default=BUNDLED_PROFILE, metavar="FILE", help="profile (default: smoke)"
     )
     _common(demo)
     demo.set_defaults(baselines=None)
@@ -113,18 +109,19 @@ def _say(message: str) -> None:
 
 
 def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO, *, start_api: bool) -> int:
-    from perfgate.pipeline import analyze as pipeline
-    from perfgate.pipeline import run as pipeline_run
-    from perfgate.pipeline.reports import render_report, write_run_reports
+    from perfgate.pipeline.analyze import AnalyzeRequest, record_analysis
+    from perfgate.pipeline.reports import render_report
+    from perfgate.pipeline.run import RunRequest, default_run_dir, run_and_analyze
 
     now = datetime.now(UTC)
     faults = _faults(args)
     if faults and not start_api:
         raise UsageError("--fault-latency/--fault-errors need --start-notes-api")
-    request = pipeline_run.RunRequest(
+    run_dir = default_run_dir(args.runs_dir, args.profile, now)
+    request = RunRequest(
         profile=args.profile,
-        run_dir=pipeline_run.default_run_dir(args.runs_dir, args.profile, now),
-        script=getattr(args, "script", pipeline_run.NOTES_SCRIPT),
+        run_dir=run_dir,
+        script=getattr(args, "script", NOTES_SCRIPT),
         base_url=None if start_api else args.base_url,
         start_notes_api=start_api,
         faults=faults,
@@ -134,25 +131,19 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
         progress=sys.stderr.isatty(),
         scenario=args.scenario,
     )
-    meta = pipeline_run.run_profile(request, _say)
-    _say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s; analysing")
-    options = pipeline.AnalyzeOptions(
-        result=request.run_dir,
+    history = AnalyzeRequest(
+        result=run_dir,
         baselines=args.baselines or settings.baselines,
         scenario=args.scenario,
         policy=args.policy or settings.policy,
     )
-    analysis = pipeline.analyze(options, today=now.date())
-    report = write_run_reports(analysis, request.run_dir, today=now.date())
+    analysis = run_and_analyze(request, history, now=now, say=_say)
     color = stdout.isatty() and not settings.no_color
     stdout.write(render_report(analysis, args.format, today=now.date(), color=color))
     if args.record:
-        if analysis.where is None:
-            raise UsageError("--record needs --baselines DIR")
-        where = analysis.where
-        stored = pipeline.record(analysis.loaded, where, now=now, run_id=None, verdict=analysis.verdict)
-        _say(f"recorded run {stored.run_id} in {where.root / where.scenario}")
-    _say(f"report: {report} (also report.md, verdict.json, junit.xml beside it)")
+        for stored, folder in record_analysis(analysis, now=now):
+            _say(f"recorded run {stored.run_id} in {folder}")
+    _say(f"report: {run_dir / 'report.html'} (also report.md, verdict.json, junit.xml beside it)")
     return analysis.verdict.exit_code
 
 
@@ -162,5 +153,5 @@ def cmd_run(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     if args.baselines is None:
-        args.baselines = DEMO_BASELINES
+        args.baselines = BUNDLED_BASELINES
     return _run_and_report(args, settings, stdout, start_api=True)

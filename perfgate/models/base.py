@@ -15,3 +15,9 @@ class Lenient(BaseModel):
     """Shapes k6 produces: k6 adds fields between versions, so extra fields are ignored."""
 
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class Frozen(BaseModel):
+    """A pipeline request or result: immutable, unknown fields an error (a typo is a bug)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)

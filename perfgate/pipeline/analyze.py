@@ -1,20 +1,29 @@
-"""Wires adapters and core together: one short function per use of perfgate."""
+"""`perfgate analyze` and `record`: a run (or pooled repeats) against the comparable history.
+
+    analysis = analyze(AnalyzeRequest(result=Path("run/"), baselines=Path("baselines")), today=d)
+    record_analysis(analysis, now=now)      # each run into <baselines>/<scenario>/runs/
+
+`--baselines` always names the folder that holds scenario folders; a scenario's own folder is
+accepted too (`locate_history`), and the scenario comes from --scenario, the run, or the only one.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun, load_run
-from perfgate.core.detect import Settings, TrendReport, detect_regressions, scan_trend
+from perfgate.core.detect import Settings, detect_regressions
 from perfgate.core.history import BaselineSelection, select_baseline
 from perfgate.core.pool import pool_runs
 from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import Policy, RunRecord, StoredRun, Verdict
+from perfgate.models.base import Frozen
 
 DEFAULT_SCENARIO = "default"
 
@@ -27,14 +36,12 @@ class HistoryLocation:
     scenario: str
 
 
-@dataclass
-class AnalyzeOptions:
+class AnalyzeRequest(Frozen):
     result: Path
     baselines: Path | None = None
     scenario: str | None = None
     policy: Path | None = None
-    notices: list[str] = field(default_factory=list)
-    repeats: list[Path] = field(default_factory=list)  # more runs of the same code, pooled with `result`
+    repeats: tuple[Path, ...] = ()  # more runs of the same code, pooled with `result`
 
 
 def locate_history(baselines: Path, scenario: str | None, loaded: LoadedRun) -> HistoryLocation:
@@ -130,19 +137,18 @@ def compare(
     )
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(Frozen):
+    """One analysis of a run: computed once, rendered once per format (pipeline/reports.py)."""
+
     verdict: Verdict
     loaded: LoadedRun
     where: HistoryLocation | None
     policy: Policy
-    history: list[StoredRun] = field(default_factory=list, metadata={"doc": "the comparable runs"})
-    runs: list[LoadedRun] = field(
-        default_factory=list, metadata={"doc": "each run, when `loaded` pools repeats"}
-    )
+    history: tuple[StoredRun, ...] = ()  # the comparable runs
+    runs: tuple[LoadedRun, ...] = ()  # each run, when `loaded` pools repeats
 
 
-def load_candidate(result: Path, repeats: list[Path]) -> tuple[LoadedRun, list[LoadedRun]]:
+def load_candidate(result: Path, repeats: Sequence[Path]) -> tuple[LoadedRun, list[LoadedRun]]:
     """The run to judge (repeats pooled into one) and every run as loaded."""
     runs = []
     seen: set[Path] = set()
@@ -169,7 +175,7 @@ def _digest(record: RunRecord) -> str | None:
     return record.fingerprint.digest() if record.fingerprint else None
 
 
-def analyze(options: AnalyzeOptions, *, today: date) -> Analysis:
+def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
     loaded, runs = load_candidate(options.result, options.repeats)
     policy = load_policy(options.policy)
     source = " + ".join(path.name for path in [options.result, *options.repeats])
@@ -177,7 +183,7 @@ def analyze(options: AnalyzeOptions, *, today: date) -> Analysis:
         scenario = options.scenario or (loaded.meta.scenario if loaded.meta else None) or DEFAULT_SCENARIO
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
         verdict = _verdict_without_history(loaded, scenario, source, reason)
-        return Analysis(verdict, loaded, None, policy, runs=runs)
+        return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))
     where = locate_history(options.baselines, options.scenario, loaded)
     selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
     verdict = compare(
@@ -189,7 +195,10 @@ def analyze(options: AnalyzeOptions, *, today: date) -> Analysis:
         today=today,
         candidate_runs=len(runs),
     )
-    return Analysis(verdict, loaded, where, policy, list(selection.runs), runs=runs)
+    history = tuple(selection.runs)
+    return Analysis(
+        verdict=verdict, loaded=loaded, where=where, policy=policy, history=history, runs=tuple(runs)
+    )
 
 
 def record(
@@ -205,19 +214,40 @@ def record(
     return store.record(where.scenario, loaded.record, recorded_at=now, run_id=run_id, verdict=kind)
 
 
-def trend(baselines: Path, scenario: str | None, policy_path: Path | None) -> tuple[str, TrendReport]:
-    """Change points over a scenario's whole history (valid runs of the newest load model)."""
-    root, name = (
-        (baselines.parent, baselines.name) if (baselines / "runs").is_dir() else (baselines, scenario)
-    )
-    store = BaselineStore(root)
-    if name is None:
-        known = store.scenarios()
-        if len(known) != 1:
-            raise UsageError(f"--scenario is required (scenarios: {', '.join(known) or 'none'})")
-        name = known[0]
-    runs = [run for run in store.runs(name) if run.valid]
-    if runs:
-        newest = runs[-1].fingerprint
-        runs = [run for run in runs if run.fingerprint == newest]
-    return name, scan_trend([(run.run_id, run.record) for run in runs], load_policy(policy_path))
+Recorded = tuple[StoredRun, Path]  # the stored run and the scenario folder it went to
+
+
+def record_analysis(analysis: Analysis, *, now: datetime, run_id: str | None = None) -> list[Recorded]:
+    """`--record`: each run of the analysis (repeats too) into the history, with the verdict."""
+    if analysis.where is None:
+        raise UsageError("--record needs --baselines DIR")
+    where = analysis.where
+    folder = where.root / where.scenario
+    verdict = analysis.verdict
+    return [(record(run, where, now=now, run_id=run_id, verdict=verdict), folder) for run in analysis.runs]
+
+
+def record_result(
+    path: Path, baselines: Path, scenario: str | None, *, now: datetime, run_id: str | None
+) -> Recorded:
+    """`perfgate record`: one run into the history, not judged."""
+    loaded = load_run(path)
+    check_candidate(path, loaded.record)
+    where = locate_history(baselines, scenario, loaded)
+    stored = record(loaded, where, now=now, run_id=run_id, verdict=None)
+    return stored, where.root / where.scenario
+
+
+def record_runs(
+    paths: Sequence[Path], baselines: Path | None, scenario: str | None, verdict: Verdict, *, now: datetime
+) -> list[Recorded]:
+    """Record runs already analysed (the action's verdict.json): loaded and stored, not judged again."""
+    if baselines is None:
+        raise UsageError("--record needs --baselines DIR")
+    runs = []
+    for path in paths:
+        runs.append(load_run(path))
+        check_candidate(path, runs[-1].record)
+    where = locate_history(baselines, scenario, runs[0])
+    folder = where.root / where.scenario
+    return [(record(run, where, now=now, run_id=None, verdict=verdict), folder) for run in runs]

@@ -8,14 +8,10 @@ same with or without an explanation.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from pathlib import Path
 
 import httpx
 
 from perfgate.adapters.explainer import Explainer, make_explainer
-from perfgate.adapters.policy_file import load_policy
-from perfgate.adapters.run_dir import LoadedRun
 from perfgate.core.explain import (
     ExplainerReply,
     Explanation,
@@ -26,7 +22,8 @@ from perfgate.core.explain import (
     explanation_from_model,
 )
 from perfgate.models import HealPlan, Policy, StageStats, Verdict
-from perfgate.pipeline import analyze as pipeline
+from perfgate.pipeline.analyze import Analysis
+from perfgate.pipeline.heal import HealOutcome
 from perfgate.settings import Settings
 
 NO_KEY_NOTICE = (
@@ -70,31 +67,17 @@ def explain_with_settings(
         return explain_verdict(verdict, plan, policy, stages, explainer)
 
 
-def explain_loaded(
-    verdict: Verdict,
-    loaded: LoadedRun,
-    policy_path: Path | None,
-    settings: Settings,
-    *,
-    plan: HealPlan | None = None,
-    http_client: httpx.Client | None = None,
+def explain_analysis(
+    analysis: Analysis, settings: Settings, *, http_client: httpx.Client | None = None
 ) -> Explanation:
-    """For `analyze --explain` (and `heal --explain` with its plan): the run's stages, the policy file."""
-    policy = load_policy(policy_path)
-    return explain_with_settings(verdict, plan, policy, loaded.record.stages, settings, http_client)
+    """`analyze --explain`, `perfgate explain` and the action: words for an analysis, never changing it."""
+    stages = analysis.loaded.record.stages
+    return explain_with_settings(analysis.verdict, None, analysis.policy, stages, settings, http_client)
 
 
-def analyze_and_explain(
-    options: pipeline.AnalyzeOptions,
-    settings: Settings,
-    *,
-    today: date,
-    plan: HealPlan | None = None,
-    http_client: httpx.Client | None = None,
-) -> tuple[Verdict, Explanation]:
-    """`perfgate explain`: the analyzer's verdict, unchanged, and its explanation."""
-    analysis = pipeline.analyze(options, today=today)
-    explanation = explain_loaded(
-        analysis.verdict, analysis.loaded, options.policy, settings, plan=plan, http_client=http_client
-    )
-    return analysis.verdict, explanation
+def explain_heal(outcome: HealOutcome, settings: Settings) -> Explanation | None:
+    """`heal --explain`: the --result run's verdict and the plan in words (None without a result)."""
+    judged = outcome.judged
+    if judged is None:
+        return None
+    return explain_with_settings(judged.verdict, outcome.plan, judged.policy, judged.stages, settings)

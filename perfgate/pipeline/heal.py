@@ -2,7 +2,7 @@
 
 file    = load_loadtest_file(profile)                    adapters.loadtest_files
 history = comparable runs of the scenario                adapters.baselines + core.history
-verdict = the --result run against that history          pipeline.compare (the analyzer)
+verdict = the --result run against that history          pipeline.analyze.compare
 plan    = propose_heal(...)                               core.heal (pure)
 rewrite = the new text and its diff                       adapters.loadtest_files
 write (unless dry run) → verify (k6 with the healed profile; restore the file on failure)
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -31,12 +30,18 @@ from perfgate.core.heal import propose_heal
 from perfgate.core.history import select_baseline
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import HealPlan, Policy, RunRecord, StageStats, Verdict, VerdictKind
+from perfgate.models.base import Frozen
+from perfgate.paths import NOTES_SCRIPT
+from perfgate.pipeline.analyze import check_candidate, comparable_runs, compare
+from perfgate.pipeline.run import RunRequest, run_profile
 
 Progress = Callable[[str], None]
 
 
-@dataclass
-class HealRequest:
+class HealRequest(Frozen):
+    """`verdict`: the --result run's verdict when the caller already has it (the action's
+    verdict.json): it is used as is and the run is not judged a second time."""
+
     profile: Path
     baselines: Path
     scenario: str | None = None
@@ -47,24 +52,23 @@ class HealRequest:
     verify: bool = False
     k6: Path | None = None
     timeout_s: float = 900.0
+    verdict: Verdict | None = None
 
 
-@dataclass
-class HealOutcome:
+class Judged(Frozen):
+    """The analyzer's verdict on the --result run, with what an explanation needs beside it."""
+
+    verdict: Verdict
+    policy: Policy
+    stages: tuple[StageStats, ...]
+
+
+class HealOutcome(Frozen):
     plan: HealPlan
     rewrite: Rewrite
     written: bool
     verified: bool | None = None
     judged: Judged | None = None  # the --result run's verdict (for --explain)
-
-
-@dataclass(frozen=True)
-class Judged:
-    """The analyzer's verdict on the --result run, with what an explanation needs beside it."""
-
-    verdict: Verdict
-    policy: Policy
-    stages: list[StageStats]
 
 
 def _scenario(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> tuple[Path, str]:
@@ -89,8 +93,6 @@ def _scenario(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None
 def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> str | None:
     if loaded is not None and loaded.record.fingerprint is not None:
         return loaded.record.fingerprint.digest()
-    from perfgate.pipeline.run import NOTES_SCRIPT
-
     script = file.path if file.kind == "js" else (request.script or NOTES_SCRIPT)
     try:
         return compute_fingerprint(file.options, script).digest()
@@ -100,8 +102,6 @@ def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | N
 
 def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, LoadtestFile, Judged | None]:
     """The plan for `request.profile` (nothing is written), and the --result run's verdict."""
-    from perfgate.pipeline import analyze as pipeline
-
     file = load_loadtest_file(request.profile)
     policy = load_policy(request.policy)
     loaded = load_run(request.result) if request.result is not None else None
@@ -113,19 +113,19 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
     candidate: RunRecord | None = None
     judgement: Judged | None = None
     if loaded is not None and request.result is not None:
-        pipeline.check_candidate(request.result, loaded.record)
-        judged = pipeline.compare(
+        check_candidate(request.result, loaded.record)
+        judged = request.verdict or compare(
             loaded,
-            pipeline.comparable_runs(loaded, runs),
+            comparable_runs(loaded, runs),
             policy,
             scenario=scenario,
             source=request.result.name,
             today=today,
         )
         verdict, candidate = judged.verdict, loaded.record
-        judgement = Judged(judged, policy, list(loaded.record.stages))
+        judgement = Judged(verdict=judged, policy=policy, stages=tuple(loaded.record.stages))
     plan = _propose(file, scenario, history, verdict, policy, candidate)
-    plan.notices[:0] = selection.notices
+    plan = plan.model_copy(update={"notices": [*selection.notices, *plan.notices]})
     return plan, file, judgement
 
 
@@ -159,40 +159,40 @@ def heal(request: HealRequest, *, today: date, say: Progress) -> HealOutcome:
         raise UsageError("--verify needs a profile data file (.yaml, .yml, .json), not a k6 script")
     plan, file, judged = compute_plan(request, today=today)
     rewrite = rewrite_loadtest_file(file, plan)
-    outcome = HealOutcome(plan=plan, rewrite=rewrite, written=False, judged=judged)
     if not rewrite.changed:
-        return outcome
+        return HealOutcome(plan=plan, rewrite=rewrite, written=False, judged=judged)
+    verified = None
     if request.verify:
         exit_code = _verify(request, file, rewrite, say)
-        outcome.verified = exit_code == 0
-        if not outcome.verified:
+        verified = exit_code == 0
+        if not verified:
             kept = "nothing was written" if request.dry_run else f"{file.path.name} was left unchanged"
-            plan.refused = (
+            refused = (
                 f"Verification failed: k6 crossed the healed thresholds (exit {exit_code}) in a re-run "
                 f"against the notes API; {kept}."
             )
-            return outcome
+            plan = plan.model_copy(update={"refused": refused})
+            return HealOutcome(plan=plan, rewrite=rewrite, written=False, verified=False, judged=judged)
     if not request.dry_run:
         save_loadtest_file(file.path, rewrite.text)
-        outcome.written = True
-    return outcome
+    return HealOutcome(
+        plan=plan, rewrite=rewrite, written=not request.dry_run, verified=verified, judged=judged
+    )
 
 
 def _verify(request: HealRequest, file: LoadtestFile, rewrite: Rewrite, say: Progress) -> int:
     """k6's exit code for one run of the healed profile (a temp copy) against a fresh notes API."""
-    from perfgate.pipeline import run as pipeline_run
-
     with tempfile.TemporaryDirectory(prefix="perfgate-verify-") as temp:
         healed = Path(temp) / file.path.name
         healed.write_text(rewrite.text, encoding="utf-8")
-        run = pipeline_run.RunRequest(
+        run = RunRequest(
             profile=healed,
             run_dir=Path(temp) / "run",
-            script=request.script or pipeline_run.NOTES_SCRIPT,
+            script=request.script or NOTES_SCRIPT,
             start_notes_api=True,
             k6=request.k6,
             timeout_s=request.timeout_s,
             raw_output="none",
         )
         say(f"verifying the healed {file.path.name} with a k6 run")
-        return pipeline_run.run_profile(run, say).k6_exit_code
+        return run_profile(run, say).k6_exit_code

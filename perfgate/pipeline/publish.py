@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from perfgate.adapters.git_repo import HEAL_TRAILER, GitRepo, heal_branch
+from perfgate.adapters.git_repo import HEAL_TRAILER, GitRepo, find_repo_root, heal_branch
 from perfgate.adapters.github import GitHubClient, make_github_client
 from perfgate.core.render.markdown import escape_md
 from perfgate.errors import UsageError
@@ -228,3 +228,9 @@ def publish(
         if target is None:
             raise UsageError("PR mode needs a base branch: pass base= or check out a branch")
         return _publish_pr(repo, files, plan, client, remote, target, now)
+
+
+def publish_heal(profile: Path, plan: HealPlan, mode: PublishMode, settings: Settings) -> PublishResult:
+    """`heal --publish`: commit the healed profile in the git checkout that holds it (and open the PR)."""
+    path = profile.resolve()
+    return publish(find_repo_root(path), [path], plan, mode, settings)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from pydantic import Field
 
 from perfgate.adapters.k6_runner import RawOutput, find_k6, run_k6
 from perfgate.adapters.profiles import load_profile
@@ -15,22 +16,23 @@ from perfgate.adapters.resources import ResourceSampler
 from perfgate.adapters.target import RunningTarget, free_port, start_target
 from perfgate.errors import UsageError
 from perfgate.models import RunMeta
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NOTES_SCRIPT = REPO_ROOT / "loadtests" / "notes.js"
-NOTES_CONF = REPO_ROOT / "target_app" / "gunicorn.conf.py"
+from perfgate.models.base import Frozen
+from perfgate.paths import NOTES_CONF, NOTES_SCRIPT, REPO_ROOT
+from perfgate.pipeline.analyze import Analysis, AnalyzeRequest, analyze
+from perfgate.pipeline.reports import write_run_reports
 
 Progress = Callable[[str], None]
 
 
-@dataclass
-class RunRequest:
+class RunRequest(Frozen):
+    """One k6 run: a profile against a target (`base_url`, or the notes API started for it)."""
+
     profile: Path
     run_dir: Path
     script: Path = NOTES_SCRIPT
     base_url: str | None = None
     start_notes_api: bool = False
-    faults: Mapping[str, str] = field(default_factory=dict)
+    faults: dict[str, str] = Field(default_factory=dict)
     k6: Path | None = None
     timeout_s: float = 900.0
     raw_output: RawOutput = "ndjson.gz"
@@ -91,3 +93,13 @@ def run_profile(request: RunRequest, say: Progress) -> RunMeta:
             sampler=sampler,
             history_key=request.scenario,
         )
+
+
+def run_and_analyze(run: RunRequest, history: AnalyzeRequest, *, now: datetime, say: Progress) -> Analysis:
+    """`perfgate run`/`demo`: one k6 run, its analysis (`history.result` is the run directory) and
+    the run directory's reports, all rendered from that analysis."""
+    meta = run_profile(run, say)
+    say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s; analysing")
+    analysis = analyze(history, today=now.date())
+    write_run_reports(analysis, run.run_dir, today=now.date())
+    return analysis

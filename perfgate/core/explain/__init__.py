@@ -5,7 +5,7 @@ ExplainerReply                                   → the reply shape a model mus
 apply_guardrails(reply, verdict, plan, policy)   → GuardedExplanation: checked, clamped, listed
 deterministic_explanation(verdict, plan)         → perfgate's own sentences (the fallback)
 explanation_from_model / explanation_fallback    → Explanation for reports
-render_explanation_text / _markdown              → str
+(the explanation rendered: perfgate.core.render.explanation)
 """
 
 from perfgate.core.explain.deterministic import deterministic_explanation
@@ -20,7 +20,6 @@ from perfgate.core.explain.models import (
 )
 from perfgate.core.explain.names import clean_text, safe_name
 from perfgate.core.explain.prompt import SYSTEM_PROMPT, build_evidence, build_prompt
-from perfgate.core.explain.render import render_explanation_markdown, render_explanation_text
 
 __all__ = [
     "MAX_OVER_HISTORY_BOUND",
@@ -37,7 +36,5 @@ __all__ = [
     "deterministic_explanation",
     "explanation_fallback",
     "explanation_from_model",
-    "render_explanation_markdown",
-    "render_explanation_text",
     "safe_name",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from perfgate.core.render.junit import render_junit
 from perfgate.core.render.markdown import MARKER, escape_md, render_markdown, render_trend_markdown
-from perfgate.core.render.text import render_json, render_text
+from perfgate.core.render.text import render_json, render_text, render_trend_text
 
 __all__ = [
     "MARKER",
@@ -18,6 +18,7 @@ __all__ = [
     "render_markdown",
     "render_text",
     "render_trend_markdown",
+    "render_trend_text",
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from perfgate.core.detect.results import TrendReport
 from perfgate.core.render.formatting import (
     VERDICT_HEADLINE,
     fmt_arrow,
@@ -160,3 +161,19 @@ def render_text(
 
 def render_json(verdict: Verdict) -> str:
     return verdict.model_dump_json(indent=2) + "\n"
+
+
+def render_trend_text(scenario: str, report: TrendReport) -> str:
+    """`perfgate trend`: one line per change point with the run it starts at, then notices."""
+    changes = [(m, cp) for m in report.metrics for cp in m.change_points]
+    lines = [
+        f"{scenario}: {report.runs} runs scanned, {len(changes)} change point(s) ({report.penalty_rule})"
+    ]
+    for metric, point in changes:
+        ratio = f"×{point.change_ratio:.2f}" if point.change_ratio is not None else "from 0"
+        lines.append(
+            f"  {metric.metric} {metric.stat}: {point.classification} {ratio} starting at run {point.run_id} "
+            f"({point.mean_before:.4g} → {point.mean_after:.4g})"
+        )
+    lines += [f"note: {notice}" for notice in report.notices]
+    return "\n".join(lines) + "\n"

@@ -7,8 +7,7 @@ a word joiner, so it never becomes markup, a link or a mention.
 
 from __future__ import annotations
 
-from perfgate.core.explain.models import Explanation
-from perfgate.core.explain.names import clean_text
+from perfgate.core.explain import Explanation, clean_text
 from perfgate.core.render.markdown import escape_md
 
 _WORD_JOINER = "\u2060"

