@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from perfgate.adapters.baselines import BaselineStore  # noqa: E402
-from perfgate.core.detect import Settings, detect_regressions  # noqa: E402
+from perfgate.core.detect import DetectorTuning, detect_regressions  # noqa: E402
 from perfgate.models import MetricSeries, Policy, RunMeta, RunRecord  # noqa: E402
 
 CORPUS = ROOT / "bench" / "corpus"
@@ -113,7 +113,7 @@ def main() -> int:
     detect_regressions(candidate, records[:-1], Policy(), today=date(2026, 1, 1))
     in_process = time.perf_counter() - started
     sklearn_import, _ = time_command([sys.executable, "-c", "import sklearn.ensemble"], args.repeat)
-    learned = Settings(use_context_model=True, use_isolation_forest=True)
+    learned = DetectorTuning(use_context_model=True, use_isolation_forest=True)
     detect_regressions(candidate, records[:-1], Policy(), today=date(2026, 1, 1), settings=learned)
     started = time.perf_counter()
     detect_regressions(candidate, records[:-1], Policy(), today=date(2026, 1, 1), settings=learned)

@@ -36,7 +36,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from perfgate.core.detect import Detection, Settings, detect_regressions, scan_trend  # noqa: E402
+from perfgate.core.detect import Detection, DetectorTuning, detect_regressions, scan_trend  # noqa: E402
 from perfgate.core.detect.extract import Target, gated_targets  # noqa: E402
 from perfgate.models import MetricSeries, Policy, RunRecord  # noqa: E402
 
@@ -57,11 +57,11 @@ ORDER = [
     "improvement",
 ]
 CONFIGS = {
-    "robust": Settings(),
-    "+ctx": Settings(use_context_model=True),
-    "+ctx(gbr)": Settings(use_context_model=True, context_model="gbr"),
-    "+ctx(vote)": Settings(use_context_model=True, context_model="voting"),
-    "+ctx+IF": Settings(use_context_model=True, use_isolation_forest=True),
+    "robust": DetectorTuning(),
+    "+ctx": DetectorTuning(use_context_model=True),
+    "+ctx(gbr)": DetectorTuning(use_context_model=True, context_model="gbr"),
+    "+ctx(vote)": DetectorTuning(use_context_model=True, context_model="voting"),
+    "+ctx+IF": DetectorTuning(use_context_model=True, use_isolation_forest=True),
 }
 
 
@@ -123,7 +123,7 @@ def anchor_t_interval(candidate: RunRecord, history: list[RunRecord]) -> bool:
     return False
 
 
-def perfgate(settings: Settings) -> Callable[[RunRecord, list[RunRecord]], Detection]:
+def perfgate(settings: DetectorTuning) -> Callable[[RunRecord, list[RunRecord]], Detection]:
     def run(candidate: RunRecord, history: list[RunRecord]) -> Detection:
         return detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
 
@@ -136,7 +136,7 @@ def regressed_endpoints(detection: Detection) -> set[str]:
 
 def _perfgate_cell(
     name: str,
-    settings: Settings,
+    settings: DetectorTuning,
     chosen: list[tuple[dict, RunRecord]],
     base: list[RunRecord],
     verdicts: dict[str, int],
@@ -292,10 +292,10 @@ def detector_power(runs: list[dict], records: dict[str, RunRecord]) -> None:
     """
     from perfgate.core.detect.evidence import floors_exceeded, pooled_own_ratio
     from perfgate.core.detect.gather import add_environment, basic_evidence
-    from perfgate.core.detect.models import add_model_evidence
+    from perfgate.core.detect.learned import add_model_evidence
     from perfgate.core.detect.robust import t_sf
 
-    settings = Settings(use_context_model=True, use_isolation_forest=True)
+    settings = DetectorTuning(use_context_model=True, use_isolation_forest=True)
     history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS]
     print("\neach detector alone (candidates with ≥ 1 worse value past the floors it flags):")
     print(f"{'candidates':20s}{'raw-PI':>10s}{'own':>10s}{'ctx':>10s}{'IF':>10s}")
@@ -334,11 +334,13 @@ def resolution(runs: list[dict], records: dict[str, RunRecord]) -> None:
     single run detects with 80 % power at the default alpha (one-sided z: 3.09 + 0.84)."""
     from perfgate.core.detect.environment import MEAN_STAT, excess_rows, latency_logs
 
-    history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS][-Settings().recent_window :]
+    history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS][
+        -DetectorTuning().recent_window :
+    ]
     targets = [t for t in gated_targets(history[-1], POLICY) if t.is_endpoint_latency and t.stat == "p(95)"]
     logs = latency_logs(MEAN_STAT, targets, history)
     _, _, sigma = excess_rows(logs, logs[:1])
-    z = stats.norm.ppf(1 - Settings().alpha) + stats.norm.ppf(0.8)
+    z = stats.norm.ppf(1 - DetectorTuning().alpha) + stats.norm.ppf(0.8)
     cells = [
         f"{t.endpoint} σ {s:.1%} → ×{np.exp(z * s * np.sqrt(1 + 1 / len(history))):.2f}"
         for t, s in zip(targets, sigma, strict=True)
@@ -355,7 +357,7 @@ def pooled_flagged(group: list[dict], records: dict[str, RunRecord], history: li
     from perfgate.core.pool import pool_runs
 
     candidate = pool_runs([records[r["id"]] for r in group])
-    settings = Settings(candidate_runs=len(group))
+    settings = DetectorTuning(candidate_runs=len(group))
     detection = detect_regressions(candidate, history, POLICY, today=TODAY, settings=settings)
     endpoint = group[0].get("endpoint")
     named = endpoint is None or endpoint in regressed_endpoints(detection)

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from test_detect_synth import ENDPOINTS, synth_run
 
-from perfgate.core.detect import Settings, detect_regressions
+from perfgate.core.detect import DetectorTuning, detect_regressions
 from perfgate.core.detect.evidence import floors_exceeded
 from perfgate.core.detect.extract import Target
 from perfgate.models import Acknowledgement, MetricRule, Policy, RunRecord
 
 TODAY = date(2026, 3, 1)
-FAST = Settings(use_context_model=False, use_isolation_forest=False)
+FAST = DetectorTuning(use_context_model=False, use_isolation_forest=False)
 
 
 def _history(seed: int, runs: int = 30, swings: float = 0.0) -> tuple[np.random.Generator, list[RunRecord]]:

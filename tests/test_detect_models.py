@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from test_detect_synth import synth_run
 
-from perfgate.core.detect import Settings, detect_regressions
-from perfgate.core.detect.models import conformal_p_values, cv_plus_p_values, run_is_anomalous
+from perfgate.core.detect import DetectorTuning, detect_regressions
+from perfgate.core.detect.learned import conformal_p_values, cv_plus_p_values, run_is_anomalous
 
 TODAY = date(2026, 3, 1)
 
@@ -48,7 +48,7 @@ def test_isolation_forest_flags_a_run_unlike_the_history() -> None:
 def test_full_detection_with_each_context_model(kind: str) -> None:
     rng = np.random.default_rng(3)
     history = [synth_run(rng) for _ in range(30)]
-    settings = Settings(use_context_model=True, use_isolation_forest=True, context_model=kind)  # type: ignore[arg-type]
+    settings = DetectorTuning(use_context_model=True, use_isolation_forest=True, context_model=kind)  # type: ignore[arg-type]
     step = detect_regressions(
         synth_run(rng, endpoint_scale={"list_notes": 1.5}), history, _policy(), today=TODAY, settings=settings
     )
@@ -62,7 +62,7 @@ def test_full_detection_with_each_context_model(kind: str) -> None:
 def test_models_are_skipped_with_a_short_history() -> None:
     rng = np.random.default_rng(4)
     history = [synth_run(rng) for _ in range(8)]
-    learned = Settings(use_context_model=True, use_isolation_forest=True)
+    learned = DetectorTuning(use_context_model=True, use_isolation_forest=True)
     detection = detect_regressions(synth_run(rng), history, _policy(), today=TODAY, settings=learned)
     assert any("skipped" in notice for notice in detection.notices)
 

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_detect_synth import ENDPOINTS, synth_run
 
-from perfgate.core.detect import Settings, detect_regressions
+from perfgate.core.detect import DetectorTuning, detect_regressions
 from perfgate.models import MetricRule, MetricSeries, Policy, RunRecord
 
 TODAY = date(2026, 3, 1)
-FAST = Settings(use_context_model=False, use_isolation_forest=False)
+FAST = DetectorTuning(use_context_model=False, use_isolation_forest=False)
 # Without the absolute floor (in ms) the latency rules are scale-free, as the property needs.
 SCALE_FREE = Policy(
     rules=[

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from perfgate.core.explain import ExplainerReply, GuardedExplanation, apply_guardrails
-from perfgate.core.explain.expressions import parse_expression
+from perfgate.core.expressions import parse_expression
 from perfgate.models import HealPlan, Policy, Verdict
 
 

@@ -9,7 +9,7 @@ from perfgate.core.explain import (
     GuardedThreshold,
     deterministic_explanation,
 )
-from perfgate.core.explain.expressions import format_limit, parse_expression, render
+from perfgate.core.expressions import format_limit, parse_expression, render_expression
 from perfgate.core.render.explanation import render_explanation_markdown, render_explanation_text
 
 
@@ -105,4 +105,4 @@ def test_expressions_render_their_limits_plainly() -> None:
     assert format_limit(1e-7) == "0.0000001"
     assert parse_expression(" p(99.90) <= 4e2 ") is not None
     parsed = parse_expression("p(99.90)<=4e2")
-    assert parsed is not None and render(parsed) == "p(99.9)<=400"
+    assert parsed is not None and render_expression(parsed) == "p(99.9)<=400"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from factories import make_run_record
 
+from perfgate.core.expressions import with_limit
 from perfgate.core.heal import nice_limit, parse_expression, propose_heal
-from perfgate.core.heal.expressions import with_limit
 from perfgate.models import HealingPolicy, MetricRule, Policy, RunRecord, StageStats, default_rules
 
 METRIC = "http_req_duration{name:get_note}"

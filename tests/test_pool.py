@@ -15,7 +15,7 @@ from factories import DEFAULT_FINGERPRINT, make_run_record
 from test_detect_synth import synth_run
 
 from perfgate.cli import main
-from perfgate.core.detect import Settings, detect_regressions
+from perfgate.core.detect import DetectorTuning, detect_regressions
 from perfgate.core.pool import PoolError, pool_runs
 from perfgate.models import LoadFingerprint, Policy, RunMeta, RunRecord, Stage
 
@@ -60,7 +60,7 @@ def _noisy_history(seed: int) -> tuple[np.random.Generator, list[RunRecord]]:
 
 def _judge(candidates: list[RunRecord], history: list[RunRecord]) -> str:
     pooled = pool_runs(candidates)
-    settings = Settings(candidate_runs=len(candidates))
+    settings = DetectorTuning(candidate_runs=len(candidates))
     return detect_regressions(pooled, history, Policy(), today=TODAY, settings=settings).verdict
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from perfgate.core.detect.results import ChangePoint, MetricTrend, TrendReport
 from perfgate.models import (
     Finding,
     HealPlan,
@@ -30,6 +29,7 @@ from perfgate.models import (
     Verdict,
     VerdictKind,
 )
+from perfgate.models.detect import ChangePoint, MetricTrend, TrendReport
 
 KINDS: tuple[VerdictKind, ...] = ("pass", "improvement", "noise", "warn", "regression", "no_baseline")
 ACK_UNTIL = date(2026, 12, 15)

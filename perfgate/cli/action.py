@@ -13,20 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from perfgate.pipeline import action, action_publish
-from perfgate.pipeline.action_steps import Step, StepRequest, run_step
+from perfgate.pipeline.action_steps import CHOICES
 from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
-STEPS: dict[str, tuple[Step[Any], type[StepRequest]]] = {
-    "preflight": (action.preflight, action.PreflightRequest),
-    "wait": (action.wait, action.WaitRequest),
-    "run": (action.run, action.RunRequest),
-    "report": (action.report, action.ReportRequest),
-    "comment": (action_publish.comment, action_publish.CommentRequest),
-    "heal": (action_publish.heal_step, action_publish.HealStepRequest),
-    "issues": (action_publish.issues, action_publish.IssuesRequest),
-}
 
 
 def _opt(value: str) -> str | None:
@@ -51,13 +41,13 @@ _TRUE_FALSE = {"choices": ("true", "false"), "default": "false"}
 _OUT = _args("github-output", **_PATH)
 _SUMMARY = [*_OUT, *_args("step-summary", **_PATH)]
 _HISTORY = [*_args("baselines policy", **_PATH), *_args("scenario", **_STR)]
-_INPUTS = " ".join(action.CHOICES) + " k6-version faults repeats event-name repository"
+_INPUTS = " ".join(CHOICES) + " k6-version faults repeats event-name repository"
 ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
     "preflight": ("validate the inputs and the event", [_args(_INPUTS, default=""), _args("event-path", **_PATH), _OUT]),
     "wait": ("wait until URL answers 200", [_args("url", required=True), _args("timeout", type=float, default=120)]),
     "run": ("k6 (repeats times), one analysis, every report from it", [_args("profile script base-url faults "
             "artifact-name job", **_STR), _args("repeats", default="1"), _args("explain", **_TRUE_FALSE),
-            _args("target", choices=action.CHOICES["target"], default="notes-api"),
+            _args("target", choices=CHOICES["target"], default="notes-api"),
             _args("runs-dir", **_REQUIRED_PATH), _HISTORY, _OUT]),
     "report": ("step summary, annotations, outputs, then record", [_args("run-dir", **_REQUIRED_PATH),
                _args("profile read-only workspace", **_STR), _args("record", **_TRUE_FALSE), _HISTORY, _SUMMARY]),
@@ -87,6 +77,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
 
 def cmd_action(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     """Run one step with its options as its request; write its log, return its exit code."""
+    from perfgate.pipeline.action import STEPS
+    from perfgate.pipeline.action_steps import run_step
+
     step, request_type = STEPS[args.action_command]
     options = {k: v for k, v in vars(args).items() if k not in ("command", "action_command")}
     result = run_step(step, request_type.model_validate(options), settings)

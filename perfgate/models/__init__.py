@@ -1,5 +1,13 @@
 """pydantic models for every input and output of perfgate."""
 
+from perfgate.models.detect import ChangePoint, Detection, MetricTrend, TrendReport
+from perfgate.models.explain import (
+    ExplainerReply,
+    Explanation,
+    GuardedExplanation,
+    GuardedThreshold,
+    StageAdjustment,
+)
 from perfgate.models.heal import (
     HealPlan,
     PublishOperation,
@@ -47,10 +55,16 @@ __all__ = [
     "HISTORY_SCHEMA_VERSION",
     "VERDICT_SEVERITY",
     "Acknowledgement",
+    "ChangePoint",
     "CheckResult",
     "Classification",
+    "Detection",
     "Direction",
+    "ExplainerReply",
+    "Explanation",
     "Finding",
+    "GuardedExplanation",
+    "GuardedThreshold",
     "HealPlan",
     "HealingPolicy",
     "HistoryPolicy",
@@ -58,6 +72,7 @@ __all__ = [
     "MetricKey",
     "MetricRule",
     "MetricSeries",
+    "MetricTrend",
     "MetricType",
     "Policy",
     "PublishOperation",
@@ -70,12 +85,14 @@ __all__ = [
     "RunSummaryRow",
     "SourceFormat",
     "Stage",
+    "StageAdjustment",
     "StageChange",
     "StageStats",
     "StoredRun",
     "ThresholdChange",
     "ThresholdEvidence",
     "ThresholdResult",
+    "TrendReport",
     "Verdict",
     "VerdictKind",
     "default_rules",

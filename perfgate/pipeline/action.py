@@ -19,16 +19,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from perfgate.adapters import actions
 from perfgate.adapters.target import wait_for_health
 from perfgate.errors import UsageError
 from perfgate.paths import BUNDLED_PROFILE, NOTES_SCRIPT
+from perfgate.pipeline import action_publish
 from perfgate.pipeline import run as running
 from perfgate.pipeline.action_steps import (
+    CHOICES,
     REPEATS_DIR,
+    History,
     Log,
+    Step,
     StepRequest,
     fault_list,
     load_verdict,
@@ -41,12 +45,6 @@ from perfgate.pipeline.reports import write_run_reports
 from perfgate.settings import Settings
 
 COMPOSE_BASE_URL = "http://127.0.0.1:8000"
-CHOICES = {
-    "mode": ("check", "heal", "nightly"),
-    "heal": ("off", "commit", "pr"),
-    "fail-on": ("regression", "warn"),
-    "target": ("notes-api", "compose", "command", "url"),
-}
 Target = Literal["notes-api", "compose", "command", "url"]
 
 
@@ -67,14 +65,6 @@ class PreflightRequest(StepRequest):
 class WaitRequest(StepRequest):
     url: str
     timeout: float = 120.0
-
-
-class History(StepRequest):
-    """Where the history is and how it is judged; empty inputs mean the settings' (or built-in) values."""
-
-    baselines: Path | None = None
-    scenario: str | None = None
-    policy: Path | None = None
 
 
 class RunRequest(History):
@@ -215,3 +205,14 @@ def report(request: ReportRequest, settings: Settings, log: Log) -> None:
         if (request.run_dir / name).is_file():
             outputs[f"{fmt}-path"] = str(request.run_dir / name)
     actions.write_outputs(request.github_output, outputs)
+
+
+STEPS: dict[str, tuple[Step[Any], type[StepRequest]]] = {
+    "preflight": (preflight, PreflightRequest),
+    "wait": (wait, WaitRequest),
+    "run": (run, RunRequest),
+    "report": (report, ReportRequest),
+    "comment": (action_publish.comment, action_publish.CommentRequest),
+    "heal": (action_publish.heal_step, action_publish.HealStepRequest),
+    "issues": (action_publish.issues, action_publish.IssuesRequest),
+}

@@ -16,8 +16,7 @@ from perfgate.adapters.github import issue_marker, make_github_client
 from perfgate.core.render.heal import render_heal_text, render_publish_line
 from perfgate.errors import PerfgateError, UsageError
 from perfgate.models import PublishResult
-from perfgate.pipeline.action import History
-from perfgate.pipeline.action_steps import Log, StepRequest, load_verdict
+from perfgate.pipeline.action_steps import History, Log, StepRequest, load_verdict
 from perfgate.pipeline.heal import HealOutcome, HealRequest, heal
 from perfgate.pipeline.publish import publish_heal
 from perfgate.settings import Settings

@@ -19,6 +19,12 @@ from perfgate.models import Verdict
 from perfgate.models.base import Frozen
 from perfgate.settings import Settings
 
+CHOICES = {
+    "mode": ("check", "heal", "nightly"),
+    "heal": ("off", "commit", "pr"),
+    "fail-on": ("regression", "warn"),
+    "target": ("notes-api", "compose", "command", "url"),
+}
 MAX_REPEATS = 5
 REPEATS_DIR = "repeats"
 _FAULT = re.compile(r"[a-z_]+=[0-9]+(\.[0-9]+)?")
@@ -26,6 +32,14 @@ _FAULT = re.compile(r"[a-z_]+=[0-9]+(\.[0-9]+)?")
 
 class StepRequest(Frozen):
     """A step's options, exactly (an unknown one is a bug in the face, not input to ignore)."""
+
+
+class History(StepRequest):
+    """Where the history is and how it is judged; empty inputs mean the settings' (or built-in) values."""
+
+    baselines: Path | None = None
+    scenario: str | None = None
+    policy: Path | None = None
 
 
 class StepResult(Frozen):

@@ -17,7 +17,7 @@ from pathlib import Path
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun, load_run
-from perfgate.core.detect import Settings, detect_regressions
+from perfgate.core.detect import DetectorTuning, detect_regressions
 from perfgate.core.history import BaselineSelection, select_baseline
 from perfgate.core.pool import pool_runs
 from perfgate.core.summary import summarize_resources, summarize_run
@@ -115,7 +115,7 @@ def compare(
         [run.record for run in selection.runs],
         policy,
         today=today,
-        settings=Settings(candidate_runs=candidate_runs),
+        settings=DetectorTuning(candidate_runs=candidate_runs),
     )
     pooled = (
         [

@@ -4,15 +4,15 @@ Pure: arrays and `RunRecord`s in, result models out. No files, environment, cloc
 """
 
 from perfgate.core.detect.detector import detect_regressions
-from perfgate.core.detect.evidence import Settings
-from perfgate.core.detect.results import ChangePoint, Detection, MetricTrend, TrendReport
+from perfgate.core.detect.evidence import DetectorTuning
 from perfgate.core.detect.trend import scan_trend
+from perfgate.models.detect import ChangePoint, Detection, MetricTrend, TrendReport
 
 __all__ = [
     "ChangePoint",
     "Detection",
+    "DetectorTuning",
     "MetricTrend",
-    "Settings",
     "TrendReport",
     "detect_regressions",
     "scan_trend",

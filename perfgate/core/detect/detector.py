@@ -16,14 +16,14 @@ from datetime import date
 
 from perfgate.core.detect.drift import relative_drift
 from perfgate.core.detect.environment import Attribution
-from perfgate.core.detect.evidence import Evidence, Settings, would_fail
+from perfgate.core.detect.evidence import DetectorTuning, Evidence, would_fail
 from perfgate.core.detect.extract import gated_targets
 from perfgate.core.detect.gather import add_environment, basic_evidence
 from perfgate.core.detect.judge import classify
-from perfgate.core.detect.models import add_model_evidence
-from perfgate.core.detect.results import Detection
+from perfgate.core.detect.learned import add_model_evidence
 from perfgate.core.detect.verdict import apply_acknowledgements, decide_verdict, ungated
 from perfgate.models import Policy, RunRecord
+from perfgate.models.detect import Detection
 
 
 def detect_regressions(
@@ -33,13 +33,13 @@ def detect_regressions(
     *,
     today: date,
     random_state: int = 0,
-    settings: Settings | None = None,
+    settings: DetectorTuning | None = None,
 ) -> Detection:
     """Classify every gated (metric, stat) of `candidate` against `history` (oldest first).
 
     `history` must already hold only comparable runs (same load model, valid, not regressions).
     """
-    settings = settings or Settings()
+    settings = settings or DetectorTuning()
     runs = list(history)
     recent = runs[-settings.recent_window :]
     evidences = [basic_evidence(t, candidate, runs, settings) for t in gated_targets(candidate, policy)]
@@ -74,7 +74,7 @@ def detect_regressions(
     )
 
 
-def _rerun_advised(evidences: Sequence[Evidence], settings: Settings) -> bool:
+def _rerun_advised(evidences: Sequence[Evidence], settings: DetectorTuning) -> bool:
     """A re-run helps only when the environment excused a value that would otherwise have failed."""
     return any(
         ev.attribution is not None and ev.attribution.kind == "environment" and would_fail(ev, settings)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from perfgate.core.detect.environment import MEAN_STAT, excess_rows, latency_logs
-from perfgate.core.detect.evidence import Drift, Evidence, Settings, floors_exceeded
+from perfgate.core.detect.evidence import DetectorTuning, Drift, Evidence, floors_exceeded
 from perfgate.core.detect.extract import Target, raw_values, to_space
 from perfgate.core.detect.robust import (
     FloatArray,
@@ -42,12 +42,14 @@ MIN_ANCHOR = 5
 LEVEL_RUNS = 6  # the newest runs (incl. the candidate) whose pooled level the relative guard judges
 
 
-def anchor_size(runs: int, settings: Settings) -> int:
+def anchor_size(runs: int, settings: DetectorTuning) -> int:
     size = min(settings.anchor_window, runs // 3)
     return size if size >= MIN_ANCHOR and runs - size >= TREND_WINDOW // 2 else 0
 
 
-def drift_evidence(target: Target, values: FloatArray, observed: float, settings: Settings) -> Drift | None:
+def drift_evidence(
+    target: Target, values: FloatArray, observed: float, settings: DetectorTuning
+) -> Drift | None:
     """Candidate vs the oldest runs (anchored window), only when the newest runs are rising."""
     size = anchor_size(int(values.size), settings)
     if not size:
@@ -66,7 +68,7 @@ def drift_evidence(target: Target, values: FloatArray, observed: float, settings
     return Drift(anchor=anchor, p_value=p_value, trend_z=trend)
 
 
-def long_run_window(runs: Sequence[RunRecord], settings: Settings) -> Sequence[RunRecord]:
+def long_run_window(runs: Sequence[RunRecord], settings: DetectorTuning) -> Sequence[RunRecord]:
     """The long-run baseline of the runner-free guard: every run but the newest LEVEL_RUNS - 1
     (at most `max_train_runs`), so a creep of a few runs barely moves its median."""
     window = list(runs[: len(runs) - (LEVEL_RUNS - 1)])[-settings.max_train_runs :]
@@ -74,7 +76,7 @@ def long_run_window(runs: Sequence[RunRecord], settings: Settings) -> Sequence[R
 
 
 def relative_drift(
-    evidences: Sequence[Evidence], candidate: RunRecord, runs: Sequence[RunRecord], settings: Settings
+    evidences: Sequence[Evidence], candidate: RunRecord, runs: Sequence[RunRecord], settings: DetectorTuning
 ) -> None:
     """Drift of endpoint latencies in the runner-free space (their excess over the other endpoints)."""
     group = [ev for ev in evidences if ev.target.is_endpoint_latency and ev.baseline is not None]
@@ -113,7 +115,7 @@ def _judge_relative(
     levels: FloatArray,
     means: tuple[FloatArray, float],
     anchor: Sequence[RunRecord],
-    settings: Settings,
+    settings: DetectorTuning,
 ) -> None:
     """Level = median excess of the newest LEVEL_RUNS runs (floors); significance = their mean
     typical-latency excess against the anchor's sigma / sqrt(LEVEL_RUNS); creep = Mann-Kendall."""

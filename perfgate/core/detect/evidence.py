@@ -11,7 +11,7 @@ from perfgate.core.detect.extract import Target
 
 
 @dataclass(frozen=True)
-class Settings:
+class DetectorTuning:
     """Decision thresholds (documented defaults; tests and benchmarks may override)."""
 
     alpha: float = 0.001  # one-sided p-value below which a change is significant
@@ -95,7 +95,7 @@ def pool_logs(stat: float, stat_scale: float, typical: float, typical_scale: flo
     return (w_stat * stat + w_typical * typical) / (w_stat + w_typical)
 
 
-def would_fail(ev: Evidence, settings: Settings) -> bool:
+def would_fail(ev: Evidence, settings: DetectorTuning) -> bool:
     """Worse past both floors and significant: what fails the gate unless something explains it."""
     return (
         ev.baseline is not None

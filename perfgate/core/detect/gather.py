@@ -8,7 +8,7 @@ import numpy as np
 
 from perfgate.core.detect.drift import drift_evidence
 from perfgate.core.detect.environment import Attribution, attribute_shift, mean_latency_shift, shared_shift
-from perfgate.core.detect.evidence import Evidence, Settings
+from perfgate.core.detect.evidence import DetectorTuning, Evidence
 from perfgate.core.detect.extract import Target, bad_events, raw_values, run_signals, to_space
 from perfgate.core.detect.robust import (
     binomial_sf,
@@ -24,7 +24,7 @@ LOAD_DERIVED_UNITS = ("per_s", "count")
 
 
 def basic_evidence(
-    target: Target, candidate: RunRecord, history: Sequence[RunRecord], settings: Settings
+    target: Target, candidate: RunRecord, history: Sequence[RunRecord], settings: DetectorTuning
 ) -> Evidence:
     observed = candidate.value(target.metric, target.stat)
     assert observed is not None
@@ -47,7 +47,9 @@ def basic_evidence(
     return ev
 
 
-def _count_test(ev: Evidence, candidate: RunRecord, recent: Sequence[RunRecord], settings: Settings) -> None:
+def _count_test(
+    ev: Evidence, candidate: RunRecord, recent: Sequence[RunRecord], settings: DetectorTuning
+) -> None:
     """Exact tail for error/check counts (binomial) and dropped iterations (Poisson): both tests must agree."""
     target = ev.target
     if target.rule.unit == "ratio":
@@ -70,7 +72,7 @@ def _count_test(ev: Evidence, candidate: RunRecord, recent: Sequence[RunRecord],
 
 
 def add_environment(
-    evidences: Sequence[Evidence], candidate: RunRecord, recent: Sequence[RunRecord], settings: Settings
+    evidences: Sequence[Evidence], candidate: RunRecord, recent: Sequence[RunRecord], settings: DetectorTuning
 ) -> dict[str, Attribution]:
     """Shared factor per latency stat; attaches attribution and endpoint excess to the evidence."""
     signals_hist = [run_signals(run) for run in recent]
@@ -126,7 +128,7 @@ def _attribute_load_metrics(evidences: Sequence[Evidence], attributions: dict[st
             ev.attribution = attribution
 
 
-def _z_crit(settings: Settings, n: int) -> float:
+def _z_crit(settings: DetectorTuning, n: int) -> float:
     """The z at which a one-sided t test with n - 1 df reaches `settings.alpha` (bisection, no scipy.stats)."""
     low, high = 0.0, 50.0
     for _ in range(60):

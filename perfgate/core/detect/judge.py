@@ -27,8 +27,8 @@ import math
 
 from perfgate.core.detect.environment import Attribution
 from perfgate.core.detect.evidence import (
+    DetectorTuning,
     Evidence,
-    Settings,
     change_ratio,
     floors_exceeded,
     pooled_own_ratio,
@@ -38,7 +38,7 @@ from perfgate.core.detect.robust import confidence_from_p, t_sf
 from perfgate.models import Classification, Finding
 
 
-def classify(ev: Evidence, settings: Settings) -> Finding:
+def classify(ev: Evidence, settings: DetectorTuning) -> Finding:
     if ev.baseline is None:
         return _finding(ev, "no_baseline", 0.0, "no comparable run has this value yet")
     base = ev.baseline
@@ -78,7 +78,7 @@ def classify(ev: Evidence, settings: Settings) -> Finding:
     return _finding(ev, "pass", confidence, f"{_change(ev)}{below}")
 
 
-def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
+def _own_change(ev: Evidence, settings: DetectorTuning) -> Finding | None:
     """An endpoint judged against the other endpoints of the same run (the runner factor removed).
 
     Its own change is baseline × its own multiplier — this stat's excess pooled with the typical
@@ -116,7 +116,7 @@ def _own_change(ev: Evidence, settings: Settings) -> Finding | None:
     return None
 
 
-def _own_alpha(attribution: Attribution | None, settings: Settings) -> float:
+def _own_alpha(attribution: Attribution | None, settings: DetectorTuning) -> float:
     """Stricter on a busy runner: a large environment-wide factor makes endpoints diverge."""
     if attribution is None or attribution.kind != "environment":
         return settings.alpha

@@ -34,9 +34,9 @@ from perfgate.core.detect.changepoints import MIN_SIZE, PENALTY_RULE, PENALTY_SC
 from perfgate.core.detect.environment import latency_logs
 from perfgate.core.detect.evidence import change_ratio, floors_exceeded
 from perfgate.core.detect.extract import LOG_EPSILON, Target, gated_targets, raw_values
-from perfgate.core.detect.results import ChangePoint, MetricTrend, TrendReport
 from perfgate.core.detect.robust import FloatArray, mad_sigma
 from perfgate.models import Policy, RunRecord, VerdictKind
+from perfgate.models.detect import ChangePoint, MetricTrend, TrendReport
 
 BUSY_WINDOW = 3  # runs either side forming a run's neighbourhood
 BUSY_Z = 5.0  # robust z of a run's shared factor over its neighbourhood's median that marks it busy

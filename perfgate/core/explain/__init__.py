@@ -11,15 +11,15 @@ explanation_from_model / explanation_fallback    → Explanation for reports
 from perfgate.core.explain.deterministic import deterministic_explanation
 from perfgate.core.explain.explanation import explanation_fallback, explanation_from_model
 from perfgate.core.explain.guardrails import MAX_OVER_HISTORY_BOUND, apply_guardrails
-from perfgate.core.explain.models import (
+from perfgate.core.explain.names import clean_text, safe_name
+from perfgate.core.explain.prompt import SYSTEM_PROMPT, build_evidence, build_prompt
+from perfgate.models.explain import (
     ExplainerReply,
     Explanation,
     GuardedExplanation,
     GuardedThreshold,
     StageAdjustment,
 )
-from perfgate.core.explain.names import clean_text, safe_name
-from perfgate.core.explain.prompt import SYSTEM_PROMPT, build_evidence, build_prompt
 
 __all__ = [
     "MAX_OVER_HISTORY_BOUND",

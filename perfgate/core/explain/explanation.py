@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from perfgate.core.explain.models import Explanation, GuardedExplanation
 from perfgate.core.explain.names import clean_text
+from perfgate.models.explain import Explanation, GuardedExplanation
 
 
 def explanation_fallback(text: str, notice: str | None) -> Explanation:

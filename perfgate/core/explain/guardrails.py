@@ -23,11 +23,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from perfgate.core.explain.expressions import LOWER_OPS, UPPER_OPS, aggregation_fits, parse_expression, render
-from perfgate.core.explain.models import ExplainerReply, GuardedExplanation, GuardedThreshold, StageAdjustment
 from perfgate.core.explain.names import clean_text, safe_name
 from perfgate.core.explain.targets import Target, collect_targets, metric_index
+from perfgate.core.expressions import (
+    LOWER_OPS,
+    UPPER_OPS,
+    aggregation_fits,
+    parse_expression,
+    render_expression,
+)
 from perfgate.models import HealPlan, Policy, StageStats, Verdict
+from perfgate.models.explain import ExplainerReply, GuardedExplanation, GuardedThreshold, StageAdjustment
 
 MAX_OVER_HISTORY_BOUND: Final = 1.25
 MAX_EXPRESSIONS_PER_METRIC: Final = 4
@@ -81,7 +87,7 @@ def _check(target: Target, text: str, regression: bool) -> _Outcome:
     limit = min(max(parsed.limit, min(tight, loose)), max(tight, loose))
     kept = GuardedThreshold(
         metric=target.metric,
-        expression=render(parsed, limit),
+        expression=render_expression(parsed, limit),
         aggregation=parsed.canonical_aggregation,
         limit=limit,
         suggested=parsed.limit,

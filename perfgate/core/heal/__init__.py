@@ -5,8 +5,8 @@ clock or subprocesses. See `bounds` for the statistics, `thresholds` for the rat
 `stages` for the stage rules.
 """
 
+from perfgate.core.expressions import format_number, nice_limit, parse_expression
 from perfgate.core.heal.bounds import LimitModel, MetricSpace, fit_limit
-from perfgate.core.heal.expressions import format_number, nice_limit, parse_expression
 from perfgate.core.heal.plan import propose_heal
 
 __all__ = [

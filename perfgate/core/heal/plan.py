@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from perfgate.core.heal.expressions import parse_expression
+from perfgate.core.expressions import parse_expression
 from perfgate.core.heal.stages import propose_stage_changes
 from perfgate.core.heal.thresholds import (
     history_values,

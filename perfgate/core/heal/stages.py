@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from perfgate.core.heal.expressions import format_number, parse_expression
+from perfgate.core.expressions import format_number, parse_expression
 from perfgate.core.heal.thresholds import threshold_expressions
 from perfgate.models import Policy, RunRecord, Stage, StageChange, StageStats
 

@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from perfgate.core.expressions import Expression, format_number, nice_limit, parse_expression, with_limit
 from perfgate.core.heal.bounds import LimitModel, MetricSpace, fit_limit
-from perfgate.core.heal.expressions import Expression, format_number, nice_limit, parse_expression, with_limit
 from perfgate.models import MetricRule, Policy, RunRecord, ThresholdChange, ThresholdEvidence, VerdictKind
 
 LOOSEN_CROSSING = 0.05

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from perfgate.core.detect.results import TrendReport
 from perfgate.models import VERDICT_SEVERITY, Finding, StoredRun
+from perfgate.models.detect import TrendReport
 
 FloatArray = npt.NDArray[np.float64]
 MAD_TO_SIGMA = 1.4826

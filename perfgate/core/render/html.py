@@ -12,7 +12,6 @@ import html
 from collections.abc import Sequence
 from datetime import date
 
-from perfgate.core.detect.results import TrendReport
 from perfgate.core.render.chart_data import ChangeMarks, chart_order, marks_for, metric_history, ordered_runs
 from perfgate.core.render.charts import history_svg, resources_svg, stages_svg
 from perfgate.core.render.formatting import (
@@ -39,6 +38,7 @@ from perfgate.core.render.sections import (
     resources_text,
 )
 from perfgate.models import Finding, HealPlan, RunRecord, StoredRun, Verdict
+from perfgate.models.detect import TrendReport
 
 MAX_HISTORY_CHARTS = 8
 LEGEND = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from perfgate.core.detect.results import TrendReport
 from perfgate.core.render.formatting import (
     VERDICT_HEADLINE,
     VERDICT_ICON,
@@ -38,6 +37,7 @@ from perfgate.core.render.sections import (
     resources_text,
 )
 from perfgate.models import HealPlan, Verdict
+from perfgate.models.detect import TrendReport
 
 MARKER = "<!-- perfgate -->"
 MAX_ROWS = 80

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from perfgate.core.detect.results import TrendReport
 from perfgate.core.render.formatting import (
     VERDICT_HEADLINE,
     fmt_arrow,
@@ -33,6 +32,7 @@ from perfgate.core.render.sections import (
     resources_text,
 )
 from perfgate.models import Finding, HealPlan, Verdict
+from perfgate.models.detect import TrendReport
 
 _COLOURS = {
     "regression": "31",

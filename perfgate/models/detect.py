@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from perfgate.models import Direction, Finding, VerdictKind
 from perfgate.models.base import Strict
+from perfgate.models.verdict import Direction, Finding, VerdictKind
 
 
 class Detection(Strict):

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from perfgate.core.detect.evidence import Evidence, Settings
+from perfgate.core.detect.evidence import DetectorTuning, Evidence
 from perfgate.core.detect.extract import raw_values, run_signals, to_space
 from perfgate.core.detect.robust import MAD_TO_SIGMA, FloatArray
 from perfgate.models import RunRecord
@@ -47,7 +47,7 @@ def add_model_evidence(
     evidences: Sequence[Evidence],
     candidate: RunRecord,
     history: Sequence[RunRecord],
-    settings: Settings,
+    settings: DetectorTuning,
     *,
     random_state: int = 0,
 ) -> list[str]:
