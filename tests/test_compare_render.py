@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from compare_sim import World, pair_samples, simulate
 
-from perfgate.core.compare import render_compare_html, render_compare_json, render_compare_markdown
-from perfgate.core.compare.render import render_compare_text
+from perfgate.core.render.compare import render_compare_json, render_compare_markdown, render_compare_text
+from perfgate.core.render.compare_html import render_compare_html
 from perfgate.models.compare import CompareResult, MetricComparison
 
 GOLDEN = Path(__file__).parent / "golden" / "compare"

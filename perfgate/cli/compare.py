@@ -105,7 +105,7 @@ def _say(message: str) -> None:
 
 
 def cmd_compare(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.core.compare import render_compare_json, render_compare_markdown, render_compare_text
+    from perfgate.core.render.compare import render_compare_json, render_compare_markdown, render_compare_text
     from perfgate.pipeline.compare import run_compare
 
     request = _request(args, settings)

@@ -19,7 +19,9 @@ from perfgate.adapters.k6_results.requests import load_request_samples
 from perfgate.adapters.k6_runner import RAW_NAMES, find_k6, run_k6
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.profiles import Profile, compute_fingerprint, load_profile
-from perfgate.core.compare import Judgement, Plan, judge, render_compare_html, render_compare_markdown
+from perfgate.core.compare import Judgement, Plan, judge
+from perfgate.core.render.compare import render_compare_markdown
+from perfgate.core.render.compare_html import render_compare_html
 from perfgate.models.compare import Arm, CompareRequest, CompareResult, HalfRun, HalfSamples, PairSamples
 
 Progress = Callable[[str], None]

@@ -1,15 +1,6 @@
-"""Paired base/head comparison: per-pair effects, the sequential decision, and its reports."""
+"""Paired base/head comparison: per-pair effects and the sequential decision (its reports are
+rendered in perfgate.core.render.compare and compare_html)."""
 
-from perfgate.core.compare.html import render_compare_html
-from perfgate.core.compare.render import render_compare_json, render_compare_markdown, render_compare_text
 from perfgate.core.compare.sequential import Judgement, Plan, judge
 
-__all__ = [
-    "Judgement",
-    "Plan",
-    "judge",
-    "render_compare_html",
-    "render_compare_json",
-    "render_compare_markdown",
-    "render_compare_text",
-]
+__all__ = ["Judgement", "Plan", "judge"]

@@ -6,8 +6,8 @@ import html
 from collections.abc import Sequence
 
 from perfgate.core.compare.gates import endpoint_names
-from perfgate.core.compare.render import COLUMNS, HEADLINE, cells, metric_label
 from perfgate.core.render.charts import distributions_svg
+from perfgate.core.render.compare import COLUMNS, HEADLINE, cells, metric_label
 from perfgate.core.render.formatting import one_line
 from perfgate.core.render.html_style import CSP, CSS
 from perfgate.models.compare import CompareResult, PairSamples
