@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from perfgate.models import HealPlan, Policy, RunMeta, RunRecord, StoredRun, Verdict
 from perfgate.models.compare import CompareResult
+from perfgate.models.capacity import CapacityRequest, CapacityResult, UslFit
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "run-record": RunRecord,
@@ -22,6 +23,9 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "policy": Policy,
     "heal-plan": HealPlan,
     "compare-result": CompareResult,
+    "capacity-result": CapacityResult,
+    "capacity-request": CapacityRequest,
+    "usl-fit": UslFit,
 }
 
 HERE = Path(__file__).resolve().parent

@@ -1,4 +1,4 @@
-"""`--out csv` (plain or gzip) streamed line by line into an `Aggregator`.
+"""`--out csv` (plain or gzip) streamed line by line into a `PointConsumer` (an `Aggregator` or `PointSeries`).
 
 k6's header: `metric_name,timestamp,metric_value,` then one column per system tag,
 `extra_tags` (other tags as `k=v&k2=v2`) and `metadata`. An empty cell is an absent tag.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from perfgate.adapters.k6_results.aggregate import Aggregator
+from perfgate.adapters.k6_results.points import PointConsumer
 from perfgate.adapters.k6_results.sources import CSV_HEAD, ByteStream, iter_line_blocks
 from perfgate.adapters.k6_results.stats import Sink
 from perfgate.adapters.k6_results.timestamps import TimestampError
@@ -22,7 +22,7 @@ _MAX_ROUTES = 50_000
 
 
 class CsvReader:
-    def __init__(self, path: Path, aggregator: Aggregator) -> None:
+    def __init__(self, path: Path, aggregator: PointConsumer) -> None:
         self.path = path
         self.aggregator = aggregator
         self.lines = 0

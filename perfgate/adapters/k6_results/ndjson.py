@@ -1,4 +1,4 @@
-"""`--out json` (NDJSON, plain or gzip) streamed line by line into an `Aggregator`.
+"""`--out json` (NDJSON, plain or gzip) streamed line by line into a `PointConsumer` (an `Aggregator` or `PointSeries`).
 
 Two paths give the same result (tested):
 - fast: `bytes.find` cuts metric, time, value and the tags object out of the exact layout
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from perfgate.adapters.k6_results.aggregate import Aggregator
+from perfgate.adapters.k6_results.points import PointConsumer
 from perfgate.adapters.k6_results.shapes import MetricLine, PointLine
 from perfgate.adapters.k6_results.sources import ByteStream, describe, iter_line_blocks, reject_constant
 from perfgate.adapters.k6_results.stats import Sink
@@ -36,7 +36,7 @@ _MAX_ROUTES = 50_000
 
 
 class NdjsonReader:
-    def __init__(self, path: Path, aggregator: Aggregator, *, fast: bool = True) -> None:
+    def __init__(self, path: Path, aggregator: PointConsumer, *, fast: bool = True) -> None:
         self.path = path
         self.aggregator = aggregator
         self.fast = fast
