@@ -68,6 +68,7 @@ def ramp_lines(ramp: Ramp) -> list[str]:
             for t, duration, fail in zip(times, durations, failed, strict=True):
                 lines.append(_point("http_req_duration", float(t), round(float(duration), 4), tags))
                 lines.append(_point("http_req_failed", float(t), 1.0 if fail else 0.0, tags))
+                lines.append(_point("http_reqs", float(t), 1.0, tags))
     return lines
 
 
