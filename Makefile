@@ -43,11 +43,12 @@ schemas: $(STAMP)  ## re-export the JSON Schemas in perfgate/schemas/
 golden: $(STAMP)  ## regenerate golden report files (review the diff!)
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests -k golden
 
-bench: $(STAMP)  ## print the benchmark figures (ingest, analyze speed, detection, change points)
+bench: $(STAMP)  ## print the benchmark figures (ingest, analyze speed, detection, change points, capacity)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/analyze_speed.py
 	$(BIN)/python bench/changepoints.py
 	$(BIN)/python bench/detection.py
+	$(BIN)/python bench/capacity.py
 
 clean:  ## remove the virtualenv, caches and demo output
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .perfgate

@@ -172,3 +172,18 @@ def test_cli_bad_inputs(tmp_path: Path, clean_ramp: Path, capsys: pytest.Capture
     flat = write_ramp(tmp_path / "flat.ndjson", Ramp(steps=(5, 5, 10)))
     assert _run(["capacity", str(flat), "--slo", "p(95)<3"])[0] == 3
     assert "load level" in capsys.readouterr().err
+
+
+def test_cli_ramp_options_are_checked_before_anything_runs(tmp_path: Path, clean_ramp: Path) -> None:
+    script = tmp_path / "mine.js"
+    script.write_text("export default function () {}\n", encoding="utf-8")
+    slo = ["--slo", "p(95)<100"]
+    assert _run(["capacity", "--script", str(script), *slo])[0] == 2  # no target
+    assert (
+        _run(
+            ["capacity", str(clean_ramp), "--script", str(script), "--base-url", "http://127.0.0.1:9", *slo]
+        )[0]
+        == 2
+    )
+    assert _run(["capacity", *slo])[0] == 2  # nothing to study
+    assert not (tmp_path / ".perfgate").exists()

@@ -22,7 +22,7 @@ SCRIPT = LOADTESTS / "notes.js"
 PROFILES = sorted((LOADTESTS / "profiles").glob("*.yaml"))
 ENDPOINTS = {"create_note", "get_note", "list_notes", "search_notes", "update_note", "delete_note"}
 # Planned length of each profile (sum of its stages), in seconds.
-PLANNED_S = {"smoke": 10, "load": 60, "stress": 90, "spike": 60, "soak": 1800}
+PLANNED_S = {"smoke": 10, "load": 60, "stress": 90, "spike": 60, "soak": 1800, "capacity": 66}
 
 pytestmark = pytest.mark.k6
 

@@ -37,8 +37,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_the_five_profiles_ship() -> None:
-    assert [path.stem for path in PROFILES] == ["load", "smoke", "soak", "spike", "stress"]
+def test_the_six_profiles_ship() -> None:
+    assert [path.stem for path in PROFILES] == ["capacity", "load", "smoke", "soak", "spike", "stress"]
 
 
 @pytest.mark.parametrize("path", PROFILES, ids=lambda path: path.stem)

@@ -13,6 +13,7 @@ from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 FORMATS = ("text", "markdown", "json", "html")
+CAPACITY_PROFILE = Path(__file__).resolve().parents[2] / "loadtests" / "profiles" / "capacity.yaml"
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
@@ -21,10 +22,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         help="capacity study of a ramp run (USL, digital twin, failure probability, max safe users)",
         description="`perfgate capacity usl FILE.csv` fits the Universal Scalability Law to (load, throughput) "
         "rows. `perfgate capacity RUN --slo EXPR` studies a ramp run (a run directory or its raw NDJSON/CSV "
-        "points, e.g. from the capacity profile): USL with 95 %% intervals, a digital twin of p95 latency scored "
+        "points, e.g. from the capacity profile): USL with 95 % intervals, a digital twin of p95 latency scored "
         "on held-out high loads, failure probability by users, anomalous windows, and the max safe users.",
     )
-    parser.add_argument("subject", metavar="RUN|usl", help="run directory or raw file; or `usl` to fit a CSV")
+    parser.add_argument(
+        "subject", nargs="?", metavar="RUN|usl",
+        help="run directory or raw file; `usl` to fit a CSV; leave out with --script/--start-notes-api",
+    )  # fmt: skip
     parser.add_argument(
         "csv", nargs="?", type=Path, metavar="FILE.csv", help="with usl: load,throughput rows"
     )
@@ -33,6 +37,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         help="SLO per window, repeatable: 'p(95)<300' (ms; avg, med, p(50), p(95)) and/or 'rate<0.01' (errors); "
         "default: the policy file's ceilings",
     )  # fmt: skip
+    _study_args(parser)
+    _ramp_args(parser.add_argument_group("run the ramp first (instead of RUN)"))
+    return {"capacity": cmd_capacity}
+
+
+def _study_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", type=Path, metavar="FILE", help="policy file (SLO ceilings, min runs)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--output", type=Path, metavar="FILE", help="also write the output to FILE")
@@ -54,7 +64,47 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     parser.add_argument(
         "--record", action="store_true", help="with --baselines: store the run and its capacity"
     )
-    return {"capacity": cmd_capacity}
+
+
+def _ramp_args(ramp: argparse._ArgumentGroup) -> None:
+    ramp.add_argument("--script", type=Path, metavar="FILE", help="your k6 script (with --base-url)")
+    ramp.add_argument("--base-url", metavar="URL", help="target already running at URL")
+    ramp.add_argument("--start-notes-api", action="store_true", help="start the demo notes API for the run")
+    ramp.add_argument(
+        "--profile", type=Path, default=CAPACITY_PROFILE, metavar="FILE", help="ramp profile (capacity.yaml)"
+    )
+    ramp.add_argument(
+        "--runs-dir", type=Path, default=Path(".perfgate/runs"), metavar="DIR", help="where run dirs go"
+    )
+    ramp.add_argument(
+        "--timeout", type=float, default=900.0, metavar="S", help="stop k6 after S seconds (900)"
+    )
+
+
+def _run_ramp(args: argparse.Namespace, settings: Settings) -> Path:
+    """Run the ramp profile with the user's script (or the demo app) and return its run directory."""
+    from datetime import UTC, datetime
+
+    from perfgate.pipeline import run as pipeline_run
+
+    if args.subject is not None:
+        raise UsageError("give RUN or run a ramp (--script/--base-url/--start-notes-api), not both")
+    if args.start_notes_api == (args.base_url is not None):
+        raise UsageError("to run a ramp give exactly one of --base-url URL or --start-notes-api")
+    request = pipeline_run.RunRequest(
+        profile=args.profile,
+        run_dir=pipeline_run.default_run_dir(args.runs_dir, args.profile, datetime.now(UTC)),
+        script=args.script or pipeline_run.NOTES_SCRIPT,
+        base_url=args.base_url,
+        start_notes_api=args.start_notes_api,
+        k6=settings.k6,
+        timeout_s=args.timeout,
+        progress=sys.stderr.isatty(),
+        scenario=args.scenario,
+    )
+    meta = pipeline_run.run_profile(request, lambda message: print(f"perfgate: {message}", file=sys.stderr))
+    print(f"perfgate: k6 finished (exit {meta.k6_exit_code}); studying {request.run_dir}", file=sys.stderr)
+    return request.run_dir
 
 
 def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
@@ -69,6 +119,12 @@ def cmd_capacity(args: argparse.Namespace, settings: Settings, stdout: TextIO) -
         return _cmd_usl(args, stdout)
     if args.csv is not None:
         raise UsageError(f"unexpected argument {str(args.csv)!r}: only `capacity usl` takes a CSV file")
+    if args.script or args.base_url or args.start_notes_api:
+        args.subject = str(_run_ramp(args, settings))
+    if args.subject is None:
+        raise UsageError(
+            "give RUN (a ramp run directory or raw file), `usl FILE.csv`, or --script/--start-notes-api"
+        )
     if args.record and args.baselines is None:
         raise UsageError("--record needs --baselines DIR")
     from perfgate.models.capacity import CapacityRequest
