@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.app import _emit
 from perfgate.errors import UsageError
 from perfgate.settings import Settings
 
@@ -105,13 +106,6 @@ def _run_ramp(args: argparse.Namespace, settings: Settings) -> Path:
     meta = pipeline_run.run_profile(request, lambda message: print(f"perfgate: {message}", file=sys.stderr))
     print(f"perfgate: k6 finished (exit {meta.k6_exit_code}); studying {request.run_dir}", file=sys.stderr)
     return request.run_dir
-
-
-def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
-    stdout.write(text)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
 
 
 def cmd_capacity(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
