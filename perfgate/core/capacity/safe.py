@@ -66,11 +66,11 @@ def max_safe_users(
     low = min(point, _lowest(low_l, f_low) or point)
     high = min(high_l if high_l is not None else reach, f_high if f_high is not None else reach)
     extrapolated = point > highest_measured
-    note = (
-        f"beyond the highest measured load ({highest_measured:g} users): extrapolated by the model"
-        if extrapolated
-        else f"within the measured range (up to {highest_measured:g} users)"
-    )
+    note = f"within the measured range (up to {highest_measured:g} users)"
+    if extrapolated:
+        note = f"beyond the highest measured load ({highest_measured:g} users): extrapolated by the model"
+    elif point <= float(grid[0]):
+        note = f"the SLO is already at risk at the lowest measured load ({grid[0]:g} users)"
     return MaxSafe(
         users=round(point, 1),
         interval=(round(low, 1), round(max(high, point), 1)),

@@ -55,7 +55,32 @@ def _predictions(windows: list[CapacityWindow], twin: TwinReport) -> list[Predic
     ]
 
 
+def _inputs(
+    options: StudyOptions,
+    slo: Slo,
+    windows: list[CapacityWindow],
+    fitted: list[CapacityWindow],
+    twin: TwinReport,
+) -> CapacityInputs:
+    return CapacityInputs(
+        source=options.source,
+        slo=options.slo_texts,
+        latency_stat=slo.latency_stat,
+        latency_slo_ms=slo.latency_ms,
+        error_budget=slo.error_budget,
+        window_s=options.window_s,
+        windows=len(windows),
+        windows_fitted=len(fitted),
+        holdout_steps=twin.holdout_steps,
+        think_time_s=round(twin.final.think_time_s, 4),
+        highest_measured_users=max(w.users for w in windows),
+        seed=options.seed,
+    )
+
+
 def compute_capacity(windows: list[CapacityWindow], slo: Slo, options: StudyOptions) -> CapacityResult:
+    """The study (module docstring). A latency SLO on p(95) bounds max safe users through the twin
+    and the failure curve; one on avg/med through the failure curve only (the twin models p95)."""
     if len({w.users for w in windows}) < 4:
         steps = sorted({w.users for w in windows})
         raise CapacityStudyError(
@@ -75,22 +100,8 @@ def compute_capacity(windows: list[CapacityWindow], slo: Slo, options: StudyOpti
     latency = None
     if slo.latency_ms is not None and slo.latency_stat == "p(95)":
         latency = latency_crossing(grid, twin.final.predict(grid), twin.holdout_errors_ms, slo.latency_ms)
-    inputs = CapacityInputs(
-        source=options.source,
-        slo=options.slo_texts,
-        latency_stat=slo.latency_stat,
-        latency_slo_ms=slo.latency_ms,
-        error_budget=slo.error_budget,
-        window_s=options.window_s,
-        windows=len(windows),
-        windows_fitted=len(fitted),
-        holdout_steps=twin.holdout_steps,
-        think_time_s=round(twin.final.think_time_s, 4),
-        highest_measured_users=highest,
-        seed=options.seed,
-    )
     return CapacityResult(
-        inputs=inputs,
+        inputs=_inputs(options, slo, windows, fitted, twin),
         usl=usl,
         models=twin.scores,
         chosen_model=twin.chosen,

@@ -90,7 +90,8 @@ def train(name: str, windows: list[CapacityWindow], seed: int) -> Twin:
     usl = fit_usl(users, np.array([w.throughput_rps for w in windows]))
     z = think_time(windows)
     if name == "usl_little":
-        slope, intercept = np.polyfit(_little(usl, z, users), p95, 1)
+        design = np.column_stack([_little(usl, z, users), np.ones(users.size)])
+        slope, intercept = np.linalg.lstsq(design, p95, rcond=None)[0]
 
         def physics(at: FloatArray) -> FloatArray:
             latency = intercept + slope * _little(usl, z, np.asarray(at, dtype=np.float64))
