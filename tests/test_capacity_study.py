@@ -187,3 +187,23 @@ def test_cli_ramp_options_are_checked_before_anything_runs(tmp_path: Path, clean
     )
     assert _run(["capacity", *slo])[0] == 2  # nothing to study
     assert not (tmp_path / ".perfgate").exists()
+
+
+def test_csv_raw_points_give_the_same_windows_as_ndjson(tmp_path: Path, clean_ramp: Path) -> None:
+    import gzip
+
+    rows = ["metric_name,timestamp,metric_value,name,extra_tags,metadata"]
+    for line in gzip.decompress(clean_ramp.read_bytes()).decode().splitlines():
+        point = json.loads(line)
+        stamp = point["data"]["time"]
+        micros = round((np.datetime64(stamp.rstrip("Z"), "us") - np.datetime64(0, "us")).astype(int))
+        rows.append(
+            f"{point['metric']},{micros},{point['data']['value']},{point['data']['tags'].get('name', '')},,"
+        )
+    csv = tmp_path / "raw.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    from_csv = compute_windows(load_ramp_points(csv), 2.0)
+    from_ndjson = compute_windows(load_ramp_points(clean_ramp), 2.0)
+    assert [(w.users, w.requests, w.p95_ms) for w in from_csv] == [
+        (w.users, w.requests, w.p95_ms) for w in from_ndjson
+    ]
