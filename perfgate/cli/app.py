@@ -91,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_modules() -> list[Any]:
     from perfgate.cli import action as cli_action
-    from perfgate.cli import compare as cli_compare
     from perfgate.cli import capacity as cli_capacity
+    from perfgate.cli import compare as cli_compare
     from perfgate.cli import explain as cli_explain
     from perfgate.cli import heal as cli_heal
     from perfgate.cli import history as cli_history

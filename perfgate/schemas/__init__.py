@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from perfgate.models import HealPlan, Policy, RunMeta, RunRecord, StoredRun, Verdict
-from perfgate.models.compare import CompareResult
 from perfgate.models.capacity import CapacityRequest, CapacityResult, UslFit
+from perfgate.models.compare import CompareResult
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "run-record": RunRecord,
