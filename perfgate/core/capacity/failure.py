@@ -10,10 +10,12 @@ over the measured range and the note says so.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from perfgate.core.expressions import parse_expression
@@ -56,7 +58,12 @@ def fit_failure(users: FloatArray, violated: FloatArray) -> FailureModel | None:
     if np.unique(violated).size < 2:
         return None
     x = np.log(users).reshape(-1, 1)
-    model = LogisticRegression(C=100.0, solver="newton-cholesky", max_iter=200).fit(x, violated.astype(int))
+    with warnings.catch_warnings():
+        # near-separable resamples may stop short of convergence; the fit is still the best found
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(C=100.0, solver="newton-cholesky", max_iter=200).fit(
+            x, violated.astype(int)
+        )
     return FailureModel(intercept=float(model.intercept_[0]), slope=float(model.coef_[0][0]))
 
 
