@@ -5,12 +5,17 @@ Import as `from factories import make_run_record` (pytest puts `tests/` on `sys.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from perfgate.core.heal import propose_heal
 from perfgate.models import (
     CheckResult,
+    HealPlan,
     LoadFingerprint,
     MetricSeries,
+    Policy,
     ResourceSample,
     ResourceUsage,
     RunContext,
@@ -168,3 +173,34 @@ def make_stored_run(
         invalid_reason=None if valid else "k6 exited with code 107",
         record=chosen,
     )
+
+
+def apply_plan(options: dict[str, Any], plan: HealPlan) -> dict[str, Any]:
+    """`options` with the plan's threshold changes applied (a deep copy; the input is untouched)."""
+    healed = copy.deepcopy(options)
+    for change in plan.thresholds:
+        items = healed["thresholds"][change.metric]
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and item.get("threshold") == change.old:
+                item["threshold"] = change.new
+                break
+            if item == change.old:
+                items[index] = change.new
+                break
+    return healed
+
+
+def heal_until_stable(
+    options: dict[str, Any], history: list[RunRecord], policy: Policy, *, rounds: int = 30
+) -> tuple[dict[str, Any], list[HealPlan]]:
+    """Heal repeatedly on the same history until a heal changes nothing: (final options, plans)."""
+    plans: list[HealPlan] = []
+    for _ in range(rounds):
+        plan = propose_heal(
+            scenario="s", profile_name="p.js", options=options, history=history, verdict=None, policy=policy
+        )
+        plans.append(plan)
+        if not plan.thresholds:
+            return options, plans
+        options = apply_plan(options, plan)
+    raise AssertionError(f"heals did not converge in {rounds} rounds: {[p.thresholds for p in plans[-2:]]}")

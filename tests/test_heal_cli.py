@@ -73,7 +73,10 @@ def test_heal_writes_in_place_and_keeps_comments(healable: tuple[Path, Path]) ->
         "# smoke: about 10 s of tiny load" in text
         and "p(95)<75" not in text.split("get_note}")[1].split("\n")[0]
     )
-    code, again = run_heal("--profile", str(profile), "--baselines", str(baselines), "--dry-run")
+    for _ in range(6):  # one heal moves a limit at most half way: a few more heals, then nothing
+        code, again = run_heal("--profile", str(profile), "--baselines", str(baselines))
+        if "nothing to change" in again:
+            break
     assert code == 0 and "nothing to change" in again
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from factories import make_run_record
+from factories import heal_until_stable, make_run_record
 
 from perfgate.core.expressions import with_limit
 from perfgate.core.heal import nice_limit, parse_expression, propose_heal
@@ -76,12 +76,16 @@ def test_regression_is_refused() -> None:
     assert plan.refused and "regression" in plan.refused and not plan.thresholds
 
 
-def test_loose_limit_tightens_to_anchor_with_headroom() -> None:
-    plan = plan_for(noise(100, 0.02, 20), "p(95)<500")
+def test_loose_limit_tightens_to_anchor_with_headroom_in_half_steps() -> None:
+    values = noise(100, 0.02, 20)
+    plan = plan_for(values, "p(95)<500")
     (change,) = plan.thresholds
-    assert change.direction == "tighten" and change.new == "p(95)<115"
+    assert change.direction == "tighten" and change.new == "p(95)<250", "one heal moves at most half way"
     assert change.evidence.anchor == pytest.approx(100, rel=0.03) and change.evidence.history_runs == 20
-    assert "p(95) history" in change.reason
+    assert "p(95) history" in change.reason and "evidence points to 120 ms" in change.reason
+    final, plans = heal_until_stable(options("p(95)<500"), history(values), Policy())
+    assert final["thresholds"][METRIC] == ["p(95)<115"]
+    assert [c.new for p in plans for c in p.thresholds] == ["p(95)<250", "p(95)<125", "p(95)<115"]
 
 
 def test_one_lucky_run_does_not_tighten() -> None:
@@ -124,7 +128,9 @@ def test_checks_rate_is_mirrored() -> None:
         policy=Policy(),
     )
     (change,) = plan.thresholds
-    assert change.new == "rate>0.99" and change.direction == "tighten"
+    assert change.new == "rate>0.75" and change.direction == "tighten", "half way to 1 per heal"
+    final, _ = heal_until_stable(options("rate>0.5", metric="checks"), runs, Policy())
+    assert final["thresholds"]["checks"] == ["rate>0.99"]
 
 
 def test_error_rate_floor_is_min_change_abs() -> None:
@@ -138,7 +144,10 @@ def test_error_rate_floor_is_min_change_abs() -> None:
     )
     rule = Policy().rule_for("http_req_failed{name:get_note}")
     assert rule is not None and rule.min_change_abs == 0.005
-    assert [c.new for c in plan.thresholds] == ["rate<0.005"]
+    assert [c.new for c in plan.thresholds] == ["rate<0.025"]
+    opts = options("rate<0.05", metric="http_req_failed{name:get_note}")
+    final, _ = heal_until_stable(opts, history(noise(100, 0.02, 10)), Policy())
+    assert final["thresholds"]["http_req_failed{name:get_note}"] == ["rate<0.005"]
 
 
 def test_higher_percentile_never_below_lower() -> None:
@@ -245,8 +254,15 @@ def test_heavy_tailed_noise_widens_the_limit_to_cover_its_bursts() -> None:
     values = noise(100, 0.03, 40, seed=4)
     for i in (5, 13, 22, 31):
         values[i] *= 2.5
-    (change,) = plan_for(values, "p(95)<1000").thresholds
-    assert change.new_limit >= 200, change.reason
+    final, _ = heal_until_stable(options("p(95)<1000"), history(values), Policy())
+    assert parse_limit(final) >= 200
     steady = noise(100, 0.03, 40, seed=4)
-    (tight,) = plan_for(steady, "p(95)<1000").thresholds
-    assert tight.new_limit <= 130, tight.reason
+    final, _ = heal_until_stable(options("p(95)<1000"), history(steady), Policy())
+    assert parse_limit(final) <= 130
+
+
+def parse_limit(opts: dict[str, object]) -> float:
+    (text,) = opts["thresholds"][METRIC]  # type: ignore[index]
+    expression = parse_expression(text)
+    assert expression is not None
+    return expression.limit

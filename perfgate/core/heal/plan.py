@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from perfgate.core.expressions import parse_expression
+from perfgate.core.heal.percentiles import order_percentiles, rank
 from perfgate.core.heal.stages import propose_stage_changes
-from perfgate.core.heal.thresholds import (
-    history_values,
-    make_target,
-    propose_threshold,
-    threshold_expressions,
-)
+from perfgate.core.heal.targets import classify, history_values, threshold_expressions
+from perfgate.core.heal.thresholds import propose_threshold
 from perfgate.models import HealPlan, Policy, RunRecord, ThresholdChange, VerdictKind
 
 
@@ -63,51 +59,29 @@ def _thresholds(
     changes: list[ThresholdChange] = []
     notices: list[str] = []
     for metric, text in threshold_expressions(options):
-        target = make_target(metric, text, policy, runs)
-        if target is None:
-            notices.append(f"{metric}: threshold {text!r} left as it is (not `aggregation < or > number`).")
+        target = classify(metric, text, policy, runs)
+        if isinstance(target, str):
+            notices.append(f"{metric}: threshold {text!r} left as it is: {target}.")
             continue
-        values = history_values(runs, target)
+        values, empty = history_values(runs, target)
         if len(values) < policy.history.min_runs:
-            notices.append(
-                f"{metric}: {target.expression.aggregation} is in {len(values)} of {len(runs)} runs; "
-                f"threshold {text!r} left as it is."
-            )
+            notices.append(_missing(metric, text, target.stat, len(values), empty, len(runs)))
             continue
         change = propose_threshold(target, values, policy, verdict)
-        if change is not None:
+        if isinstance(change, str):
+            notices.append(change)
+        elif change is not None:
             changes.append(change)
-    return _ordered_percentiles(options, changes, notices), notices
+    return order_percentiles(options, changes), notices
 
 
-def _percentile(aggregation: str) -> float | None:
-    if aggregation.startswith("p(") and aggregation.endswith(")"):
-        return float(aggregation[2:-1])
-    return None
-
-
-def _ordered_percentiles(
-    options: Mapping[str, Any], changes: list[ThresholdChange], notices: list[str]
-) -> list[ThresholdChange]:
-    """Drop a change that would put a higher percentile's upper limit below a lower one's."""
-    limits: dict[tuple[str, float], float] = {}
-    for metric, text in threshold_expressions(options):
-        expression = parse_expression(text)
-        rank = _percentile(expression.aggregation) if expression and expression.upper else None
-        if expression is not None and rank is not None:
-            limits[(metric, rank)] = expression.limit
-    for change in changes:
-        rank = _percentile(change.aggregation)
-        if rank is not None and (change.metric, rank) in limits:
-            limits[(change.metric, rank)] = change.new_limit
-    kept = []
-    for change in changes:
-        rank = _percentile(change.aggregation)
-        lower = [v for (m, r), v in limits.items() if m == change.metric and rank is not None and r < rank]
-        if lower and change.direction != "loosen" and change.new_limit < max(lower):
-            notices.append(
-                f"{change.metric}: {change.new} would sit below a lower percentile's limit; kept {change.old}."
-            )
-            continue
-        kept.append(change)
-    return kept
+def _missing(metric: str, text: str, stat: str, found: int, empty: int, runs: int) -> str:
+    if empty and not found:
+        return (
+            f"{metric}: threshold {text!r} left as it is: the (sub-)metric never received a sample in "
+            f"{empty} of {runs} runs (k6 exports it as zeros; does the script produce that tag?)."
+        )
+    hint = ""
+    if rank(stat) is not None and stat not in ("med", "max"):
+        hint = f" (k6 exports only its summaryTrendStats: add '{stat}' there, or record raw NDJSON points)"
+    return f"{metric}: {stat} is in {found} of {runs} runs{hint}; threshold {text!r} left as it is."

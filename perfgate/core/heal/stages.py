@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from perfgate.core.expressions import format_number, parse_expression
-from perfgate.core.heal.thresholds import threshold_expressions
+from perfgate.core.heal.targets import threshold_expressions
 from perfgate.models import Policy, RunRecord, Stage, StageChange, StageStats
 
 STAGE_RUNS = 10
