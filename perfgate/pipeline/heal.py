@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from perfgate.adapters.baselines import BaselineStore
+from perfgate.adapters.k6_runner import find_k6
 from perfgate.adapters.loadtest_files import (
     LoadtestFile,
     Rewrite,
@@ -23,6 +24,7 @@ from perfgate.adapters.loadtest_files import (
     rewrite_loadtest_file,
     save_loadtest_file,
 )
+from perfgate.adapters.loadtest_files.k6_check import check_healed_script
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.profiles import compute_fingerprint
 from perfgate.adapters.run_dir import LoadedRun, load_run
@@ -174,6 +176,8 @@ def heal(request: HealRequest, *, today: date, say: Progress) -> HealOutcome:
             plan = plan.model_copy(update={"refused": refused})
             return HealOutcome(plan=plan, rewrite=rewrite, written=False, verified=False, judged=judged)
     if not request.dry_run:
+        if file.kind == "js":  # a rewrite k6 rejects, or that moves anything but the limits, is never written
+            check_healed_script(find_k6(request.k6), file.path, rewrite.text, plan.thresholds)
         save_loadtest_file(file.path, rewrite.text)
     return HealOutcome(
         plan=plan, rewrite=rewrite, written=not request.dry_run, verified=verified, judged=judged

@@ -65,17 +65,43 @@ def _text(source: bytes, node: Node) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8")
 
 
-def _string(source: bytes, node: Node, path: tuple[str, ...]) -> str:
-    parts = []
+def _unescape(escape: str) -> str:
+    """One JS escape sequence (backslash included) as the text it stands for."""
+    body = escape[1:]
+    if body in ("\n", "\r\n", "\r", "\u2028", "\u2029"):
+        return ""  # a line continuation
+    try:
+        if body[:1] == "x" and len(body) == 3:
+            return chr(int(body[1:], 16))
+        if body[:1] == "u":
+            return chr(int(body[1:].strip("{}"), 16))
+    except ValueError:
+        return body
+    return _ESCAPES.get(body, body)
+
+
+def string_chars(source: bytes, node: Node, path: tuple[str, ...] = ()) -> list[tuple[str, int, int, bool]]:
+    """The decoded characters of a string literal, one entry per character: (char, raw start byte,
+    raw end byte, literal), `literal` False for what an escape sequence stands for (a line
+    continuation stands for nothing and has no entry)."""
+    chars: list[tuple[str, int, int, bool]] = []
     for child in node.named_children:
         if child.type == "string_fragment":
-            parts.append(_text(source, child))
+            offset = child.start_byte
+            for char in _text(source, child):
+                size = len(char.encode("utf-8"))
+                chars.append((char, offset, offset + size, True))
+                offset += size
         elif child.type == "escape_sequence":
-            escape = _text(source, child)[1:]
-            parts.append(_ESCAPES.get(escape, escape))
+            decoded = _unescape(_text(source, child))
+            chars.extend((char, child.start_byte, child.end_byte, False) for char in decoded)
         elif child.type == "template_substitution":
             raise Dynamic(node, path)
-    return "".join(parts)
+    return chars
+
+
+def _string(source: bytes, node: Node, path: tuple[str, ...]) -> str:
+    return "".join(char for char, *_ in string_chars(source, node, path))
 
 
 def _number(text: str) -> float | int:

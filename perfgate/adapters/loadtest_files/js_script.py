@@ -1,10 +1,11 @@
 """k6 scripts with an inline `options` literal, rewritten byte for byte.
 
-Only the changed string/number tokens (and, for stage changes, the changed stage objects)
-are replaced; every other byte stays. Each changed line gets a short trailing comment,
+Only the number inside a changed threshold string (and, for stage changes, the changed stage
+objects) is replaced; every other byte stays, quotes, spaces and escapes included. Each changed
+threshold gets a short trailing comment on the line where its string ends,
 `// perfgate: p(95) history 380 ms ± 12` (several changes on one line share one comment; a
-comment perfgate wrote earlier on that line is replaced, not stacked). No comment is added to a
-line that ends inside a block comment or a template string.
+comment perfgate wrote earlier on that line is replaced, not stacked). No comment is added where
+the line ends inside a string (a `\\` line continuation), a template or a block comment.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from perfgate.adapters.loadtest_files.common import (
     stage_note,
     threshold_note,
 )
-from perfgate.adapters.loadtest_files.js_options import ScriptOptions, parse_script_options
-from perfgate.models import HealPlan, Stage, StageChange
+from perfgate.adapters.loadtest_files.js_options import ScriptOptions, parse_script_options, string_chars
+from perfgate.core.expressions import parse_expression
+from perfgate.errors import InputDataError
+from perfgate.models import HealPlan, Stage, StageChange, ThresholdChange
 
 MARKER = "// perfgate:"
 
@@ -90,23 +93,51 @@ def _line_end(source: bytes, row: int) -> int:
     return end - 1 if end > start and source[end - 1 : end] == b"\r" else end
 
 
+_OPAQUE = ("string", "template_string", "comment", "regex")
+
+
+def _inside_literal(found: ScriptOptions, offset: int) -> bool:
+    """True when `offset` falls strictly inside a string, template, comment or regex."""
+    node: Node | None = found.root.descendant_for_byte_range(offset, offset)
+    while node is not None:
+        if node.type in _OPAQUE and node.start_byte < offset < node.end_byte:
+            return not (node.type == "comment" and node.start_point[0] == node.end_point[0])
+        node = node.parent
+    return False
+
+
 def _comment_edit(found: ScriptOptions, row: int, notes: list[str]) -> Edit | None:
     source = found.source
     end = _line_end(source, row)
     line_start = source.rfind(b"\n", 0, end) + 1
-    node: Node | None = found.root.descendant_for_byte_range(max(end - 1, line_start), end)
-    while node is not None:
-        if node.type == "template_string" or (
-            node.type == "comment" and node.start_point[0] != node.end_point[0]
-        ):
-            return None
-        node = node.parent
+    if _inside_literal(found, end):
+        return None
     line = source[line_start:end]
     marker = line.find(MARKER.encode())
     text = f"{MARKER} {'; '.join(dict.fromkeys(notes))}"
     if marker >= 0:
         return Edit(line_start + marker, end, text)
     return Edit(end, end, " " + text)
+
+
+def _number_edit(found: ScriptOptions, path: Path, token: Node, change: ThresholdChange) -> Edit:
+    """Replace only the limit's characters inside the string token (they must be written plainly)."""
+    old, new = parse_expression(change.old or ""), parse_expression(change.new)
+    if (
+        old is None
+        or new is None
+        or (
+            change.old[: old.number_span[0]] + change.old[old.number_span[1] :]  # type: ignore[index]
+            != change.new[: new.number_span[0]] + change.new[new.number_span[1] :]
+        )
+    ):
+        raise missing(path, f"a threshold {change.old!r} whose limit alone changes to {change.new!r}")
+    chars = string_chars(found.source, token)[old.number_span[0] : old.number_span[1]]
+    if not chars or not all(literal for *_, literal in chars):
+        raise InputDataError(
+            path, f"cannot rewrite threshold {change.old!r}: its number is written with escapes"
+        )
+    return Edit(chars[0][1], chars[-1][2], change.new[new.number_span[0] : new.number_span[1]])
 
 
 def rewrite_script(path: Path, text: str, plan: HealPlan) -> str:
@@ -118,8 +149,8 @@ def rewrite_script(path: Path, text: str, plan: HealPlan) -> str:
         if token is None:
             known = sorted({metric for metric, _ in found.thresholds})
             raise missing(path, f"threshold {change.old!r} of {change.metric!r}", known)
-        edits.append(Edit(token.start_byte, token.end_byte, _quoted(found.source, token, change.new)))
-        notes[token.start_point[0]].append(threshold_note(change))
+        edits.append(_number_edit(found, path, token, change))
+        notes[token.end_point[0]].append(threshold_note(change))
     for stage in plan.stages:
         stage_edits, row = _stage_edits(found, path, stage)
         edits.extend(stage_edits)
