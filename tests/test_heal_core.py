@@ -85,7 +85,7 @@ def test_loose_limit_tightens_to_anchor_with_headroom_in_half_steps() -> None:
     assert "p(95) history" in change.reason and "evidence points to 120 ms" in change.reason
     final, plans = heal_until_stable(options("p(95)<500"), history(values), Policy())
     assert final["thresholds"][METRIC] == ["p(95)<115"]
-    assert [c.new for p in plans for c in p.thresholds] == ["p(95)<250", "p(95)<125", "p(95)<115"]
+    assert [c.new for p in plans for c in p.thresholds] == ["p(95)<250", "p(95)<130", "p(95)<115"]
 
 
 def test_one_lucky_run_does_not_tighten() -> None:

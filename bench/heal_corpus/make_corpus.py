@@ -1,11 +1,12 @@
 """Record the real k6 runs bench/heal_quality.py heals on and judges (see README.md).
 
-    .venv/bin/python bench/heal_corpus/make_corpus.py           # ~12-15 min on 2 cores; resumable
-    .venv/bin/python bench/heal_corpus/make_corpus.py --probe 2  # 2 clean runs, print p95s, keep nothing
+    .venv/bin/python bench/heal_corpus/make_corpus.py --costs io     # ~10 min on 2 cores; resumable
+    .venv/bin/python bench/heal_corpus/make_corpus.py --costs mixed  # the CPU-bound variant
+    .venv/bin/python bench/heal_corpus/make_corpus.py --probe 2      # 2 clean runs, print p95s, keep nothing
 
 One `service.py` process (127.0.0.1 only) serves every run; a fault is switched between runs
 with `PUT /admin/factors` (work multiplied on one endpoint or on all). Each run is k6's own
-`--summary-export` JSON under runs/<id>.json; labels and order in manifest.json.
+`--summary-export` JSON under <costs>/runs/<id>.json; labels and order in <costs>/manifest.json.
 """
 
 from __future__ import annotations
@@ -103,10 +104,12 @@ def p95s(summary: dict[str, Any]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--probe", type=int, default=0)
+    parser.add_argument("--costs", choices=["mixed", "io"], default="io")
     args = parser.parse_args()
     k6 = shutil.which("k6", path=str(ROOT / ".venv" / "bin")) or "k6"
     server = subprocess.Popen(
-        [sys.executable, str(HERE / "service.py"), str(PORT)], stdout=subprocess.DEVNULL
+        [sys.executable, str(HERE / "service.py"), str(PORT), "--costs", args.costs],
+        stdout=subprocess.DEVNULL,
     )
     try:
         wait_ready()
@@ -116,28 +119,28 @@ def main() -> None:
                     code, wall = run_once(k6, Path(temp) / f"{i}.json")
                     print(code, round(wall, 1), p95s(json.loads((Path(temp) / f"{i}.json").read_text())))
             return
-        record(k6)
+        record(k6, HERE / args.costs)
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
-def record(k6: str) -> None:
-    runs_dir = HERE / "runs"
-    runs_dir.mkdir(exist_ok=True)
-    manifest_path = HERE / "manifest.json"
+def record(k6: str, out: Path) -> None:
+    runs_dir = out / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / "manifest.json"
     done = (
         {r["id"]: r for r in json.loads(manifest_path.read_text())["runs"]} if manifest_path.exists() else {}
     )
     for run in plan_runs():
-        out = runs_dir / f"{run['id']}.json"
-        if run["id"] in done and out.exists():
+        summary = runs_dir / f"{run['id']}.json"
+        if run["id"] in done and summary.exists():
             continue
         set_factors(run["factors"])
-        code, wall = run_once(k6, out)
+        code, wall = run_once(k6, summary)
         run.update(k6_exit_code=code, wall_s=round(wall, 1))
         done[run["id"]] = run
-        print(run["id"], code, round(wall, 1), p95s(json.loads(out.read_text())), flush=True)
+        print(run["id"], code, round(wall, 1), p95s(json.loads(summary.read_text())), flush=True)
         ordered = sorted(done.values(), key=lambda r: r["order"])
         manifest_path.write_text(json.dumps({"seed": SEED, "runs": ordered}, indent=1, sort_keys=True) + "\n")
     set_factors({})

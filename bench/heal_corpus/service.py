@@ -14,7 +14,11 @@ Not the demo app: a different service (stdlib `ThreadingHTTPServer`, after the k
                             ×1.4 is about +40 % on its p95 even where the work is a small part
                             of the latency; {} resets
 
-Usage: python3 service.py PORT
+With `--costs io` every endpoint but /health is I/O bound instead: it sleeps `IO_SLEEP_MS`
+× its factor (items 3, search 8, report 20, orders 6 ms) plus a little CPU, so its latency
+depends little on how busy the machine is (CI runners are shared).
+
+Usage: python3 service.py PORT [--costs mixed|io]
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ SEARCH_ROUNDS = 4000
 REPORT_SLEEP_S = 0.012
 ORDER_SLEEP_S = 0.004
 TYPICAL_MS = {"items": 4.0, "search": 5.0, "report": 15.0, "orders": 6.0}
+IO_SLEEP_MS = {"items": 3.0, "search": 8.0, "report": 20.0, "orders": 6.0}
+IO_OVERHEAD_MS = 3.0
+MODE = {"costs": "mixed"}
 
 
 def factor(name: str) -> float:
@@ -43,20 +50,25 @@ def factor(name: str) -> float:
 
 
 def slow_down(name: str) -> None:
-    """The extra sleep of a factor above 1 (see the module docstring)."""
+    """The extra sleep of a factor above 1, or the whole I/O wait with `--costs io`."""
+    if MODE["costs"] == "io":
+        scale = factor(name)  # above 1, also the HTTP overhead's share: ×1.35 is +35 % on the p95
+        time.sleep((IO_SLEEP_MS[name] * scale + max(scale - 1.0, 0.0) * IO_OVERHEAD_MS) / 1000.0)
+        return
     extra = factor(name) - 1.0
     if extra > 0:
         time.sleep(extra * TYPICAL_MS[name] / 1000.0)
 
 
 def items() -> list[dict[str, object]]:
-    count = int(ITEMS * factor("items"))
+    count = int(ITEMS * (factor("items") if MODE["costs"] == "mixed" else 1.0))
     return [{"id": i, "name": f"item-{i}", "price": (i * 37) % 1000 / 10} for i in range(count)]
 
 
 def search(query: str) -> str:
     digest = query.encode()
-    for _ in range(int(SEARCH_ROUNDS * factor("search"))):
+    rounds = SEARCH_ROUNDS * factor("search") if MODE["costs"] == "mixed" else SEARCH_ROUNDS / 20
+    for _ in range(int(rounds)):
         digest = hashlib.sha256(digest).digest()
     return digest.hex()
 
@@ -91,7 +103,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/search":
             return self._send(200, {"hash": search(parse_qs(url.query).get("q", [""])[0])})
         if url.path == "/report":
-            time.sleep(REPORT_SLEEP_S * factor("report"))
+            if MODE["costs"] == "mixed":
+                time.sleep(REPORT_SLEEP_S * factor("report"))
             return self._send(200, {"total": sum(range(2000))})
         return self._send(404, {"error": "no route"})
 
@@ -100,7 +113,8 @@ class Handler(BaseHTTPRequestHandler):
         if urlparse(self.path).path != "/orders":
             return self._send(404, {"error": "no route"})
         slow_down("orders")
-        time.sleep(ORDER_SLEEP_S * factor("orders"))
+        if MODE["costs"] == "mixed":
+            time.sleep(ORDER_SLEEP_S * factor("orders"))
         try:
             order = json.loads(body or b"{}")
         except ValueError:
@@ -128,6 +142,8 @@ class Server(ThreadingHTTPServer):
 
 def main() -> None:
     port = int(sys.argv[1])
+    if sys.argv[2:4] == ["--costs", "io"]:
+        MODE["costs"] = "io"
     server = Server(("127.0.0.1", port), Handler)
     print(f"listening on 127.0.0.1:{port}", flush=True)
     server.serve_forever()

@@ -77,11 +77,11 @@ def failing_note(target: Target, values: Sequence[float]) -> str | None:
     )
 
 
-def _round_looser(target: Target, value: float) -> float:
-    """`value` to 3 significant figures, rounded in the looser direction."""
+def _round_looser(target: Target, value: float, digits: int = 3) -> float:
+    """`value` to `digits` significant figures, rounded in the looser direction."""
     if value == 0 or not math.isfinite(value):
         return value
-    step = Decimal(1).scaleb(math.floor(math.log10(abs(value))) - 2)
+    step = Decimal(1).scaleb(math.floor(math.log10(abs(value))) - digits + 1)
     rounding = ROUND_CEILING if target.space.upper else ROUND_FLOOR
     return float((Decimal(repr(value)) / step).to_integral_value(rounding) * step)
 
@@ -106,12 +106,13 @@ def recent_floor(target: Target, values: Sequence[float], min_abs: float) -> flo
 
 
 def step_cap(target: Target) -> float:
-    """The tightest limit one heal may set: half of the way to zero (to 1 for a ratio floor)."""
+    """The tightest limit one heal may set: half of the way to zero (to 1 for a ratio floor),
+    rounded to 2 significant figures on the loose side (1000 → 500 → 250 → 130)."""
     old = target.expression.limit
     if target.space.upper:
-        return old - abs(old) * MAX_STEP
+        return _round_looser(target, old - abs(old) * MAX_STEP, digits=2)
     room = (1.0 - old) if target.space.ratio else abs(old)
-    return _round_looser(target, old + room * MAX_STEP)
+    return _round_looser(target, old + room * MAX_STEP, digits=2)
 
 
 def _domain(target: Target, value: float) -> float:
