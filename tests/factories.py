@@ -23,6 +23,8 @@ from perfgate.models import (
     Stage,
     StageStats,
     StoredRun,
+    ThresholdChange,
+    ThresholdEvidence,
     ThresholdResult,
     VerdictKind,
 )
@@ -204,3 +206,23 @@ def heal_until_stable(
             return options, plans
         options = apply_plan(options, plan)
     raise AssertionError(f"heals did not converge in {rounds} rounds: {[p.thresholds for p in plans[-2:]]}")
+
+
+def make_threshold_change(
+    metric: str, old: str, new: str, median: float = 380.0, spread: float = 12.0
+) -> ThresholdChange:
+    aggregation = old.split("<")[0].split(">")[0].strip()
+    evidence = ThresholdEvidence(
+        history_runs=20, median=median, spread=spread, upper_bound=median * 1.1, anchor=median, headroom=1.15
+    )
+    return ThresholdChange(
+        metric=metric,
+        aggregation=aggregation,
+        old=old,
+        new=new,
+        old_limit=1.0,
+        new_limit=2.0,
+        direction="tighten",
+        reason="test",
+        evidence=evidence,
+    )

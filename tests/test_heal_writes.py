@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import make_threshold_change
 
 from perfgate.adapters.k6_runner import find_k6
 from perfgate.adapters.loadtest_files import load_loadtest_file, rewrite_loadtest_file
 from perfgate.adapters.loadtest_files.k6_check import check_healed_script
 from perfgate.errors import InputDataError
-from perfgate.models import HealPlan, ThresholdChange, ThresholdEvidence
+from perfgate.models import HealPlan
 
 NASTY = """\
 import http from 'k6/http';
@@ -46,21 +47,7 @@ SWAPS = [
 
 
 def plan(swaps: list[tuple[str, str, str]], median: float = 10.0) -> HealPlan:
-    evidence = ThresholdEvidence(history_runs=10, median=median, spread=1, upper_bound=12, headroom=1.15)
-    changes = [
-        ThresholdChange(
-            metric=metric,
-            aggregation=old.split("<")[0].split(">")[0].strip(),
-            old=old,
-            new=new,
-            old_limit=1,
-            new_limit=2,
-            direction="tighten",
-            reason="r",
-            evidence=evidence,
-        )
-        for metric, old, new in swaps
-    ]
+    changes = [make_threshold_change(metric, old, new, median, 1.0) for metric, old, new in swaps]
     return HealPlan(scenario="s", profile="nasty.js", thresholds=changes)
 
 

@@ -11,11 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from factories import make_threshold_change as change
 
 from perfgate.adapters.k6_runner import find_k6
 from perfgate.adapters.loadtest_files import load_loadtest_file, rewrite_loadtest_file, save_loadtest_file
 from perfgate.errors import InputDataError, ToolNotFoundError
-from perfgate.models import HealPlan, Stage, StageChange, ThresholdChange, ThresholdEvidence
+from perfgate.models import HealPlan, Stage, StageChange
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "heal"
@@ -52,24 +53,6 @@ export default function () {
   check(res, { 'status 200': (r) => r.status === 200 });
 }
 """
-
-
-def change(metric: str, old: str, new: str, median: float = 380.0, spread: float = 12.0) -> ThresholdChange:
-    aggregation = old.split("<")[0].split(">")[0].strip()
-    evidence = ThresholdEvidence(
-        history_runs=20, median=median, spread=spread, upper_bound=median * 1.1, anchor=median, headroom=1.15
-    )
-    return ThresholdChange(
-        metric=metric,
-        aggregation=aggregation,
-        old=old,
-        new=new,
-        old_limit=1.0,
-        new_limit=2.0,
-        direction="tighten",
-        reason="test",
-        evidence=evidence,
-    )
 
 
 def stage(
