@@ -10,6 +10,7 @@ from typing import TextIO
 
 from perfgate.cli.app import _emit
 from perfgate.errors import UsageError
+from perfgate.paths import NOTES_SCRIPT
 from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
@@ -95,7 +96,7 @@ def _run_ramp(args: argparse.Namespace, settings: Settings) -> Path:
     request = pipeline_run.RunRequest(
         profile=args.profile,
         run_dir=pipeline_run.default_run_dir(args.runs_dir, args.profile, datetime.now(UTC)),
-        script=args.script or pipeline_run.NOTES_SCRIPT,
+        script=args.script or NOTES_SCRIPT,
         base_url=args.base_url,
         start_notes_api=args.start_notes_api,
         k6=settings.k6,
