@@ -3,14 +3,20 @@ k6 rejects (or that moves anything but the planned limits) is never written."""
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 
 import pytest
 from factories import make_threshold_change
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfgate.adapters.k6_runner import find_k6
 from perfgate.adapters.loadtest_files import load_loadtest_file, rewrite_loadtest_file
 from perfgate.adapters.loadtest_files.k6_check import check_healed_script
+from perfgate.core.expressions import format_number
+from perfgate.core.heal.targets import threshold_expressions
 from perfgate.errors import InputDataError
 from perfgate.models import HealPlan
 
@@ -111,3 +117,52 @@ def test_a_rewrite_k6_rejects_or_that_moves_more_is_refused(nasty: Path, mangle,
     assert error.value.exit_code == 3
     assert nasty.read_text(encoding="utf-8") == NASTY
     assert sorted(p.name for p in nasty.parent.iterdir()) == ["nasty.js"]
+
+
+def test_json_profile_changes_only_the_digits(tmp_path: Path) -> None:
+    """A profile written from `k6 inspect` output spells `<` as `\\u003c`: it stays so."""
+    profile = tmp_path / "inspected.json"
+    text = (
+        '{\n  "vus": 2,\n  "thresholds": {"http_req_duration": ["p(95)\\u003c500", "p(99)\\u003c1000"]}\n}\n'
+    )
+    profile.write_text(text, encoding="utf-8")
+    swaps = [
+        ("http_req_duration", "p(95)<500", "p(95)<250"),
+        ("http_req_duration", "p(99)<1000", "p(99)<500"),
+    ]
+    healed = rewrite_loadtest_file(load_loadtest_file(profile), plan(swaps)).text
+    assert healed == text.replace("c500", "c250").replace("c1000", "c500")
+
+
+def numbers_as_n(text: str) -> str:
+    return re.sub(r"\d+(?:\.\d+)?", "N", text)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rounds=st.lists(
+        st.lists(st.integers(1, 99999), min_size=len(SWAPS), max_size=len(SWAPS)), min_size=1, max_size=3
+    )
+)
+def test_property_heals_change_only_limits_and_never_stack_comments(rounds: list[list[int]]) -> None:
+    with tempfile.TemporaryDirectory() as temp:
+        path = Path(temp) / "nasty.js"
+        text, current = NASTY, [old for _, old, _ in SWAPS]
+        for limits in rounds:
+            wanted = [
+                re.sub(r"[\d.]+$", format_number(limit / 100), old)
+                for old, limit in zip(current, limits, strict=True)
+            ]
+            swaps = [
+                (m, old, new)
+                for (m, _, _), old, new in zip(SWAPS, current, wanted, strict=True)
+                if old != new
+            ]
+            path.write_text(text, encoding="utf-8")
+            text = rewrite_loadtest_file(load_loadtest_file(path), plan(swaps)).text
+            current = wanted
+            assert all(line.count("// perfgate:") <= 1 for line in text.splitlines())
+            assert numbers_as_n(strip_notes(text)) == numbers_as_n(strip_notes(NASTY))
+            path.write_text(text, encoding="utf-8")
+            found = {expression for _, expression in threshold_expressions(load_loadtest_file(path).options)}
+            assert set(current) <= found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from perfgate.errors import InputDataError
 from perfgate.models import StageChange, ThresholdChange
 
 _TIME_METRICS = ("http_req_", "iteration_duration", "group_duration")
+_LIMIT = re.compile(r"(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +41,23 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
         cursor = edit.end
     out.append(text[cursor:])
     return "".join(out)
+
+
+def limit_span(text: str) -> tuple[int, int] | None:
+    """Where the limit (the trailing number of `agg op number`) sits in a threshold's text."""
+    match = _LIMIT.search(text)
+    return match.span("number") if match else None
+
+
+def only_limit_changes(old: str, new: str) -> tuple[tuple[int, int], str] | None:
+    """(span of the old limit, the new limit's text) when `new` is `old` with only its limit
+    changed; None otherwise (the rewriters then refuse rather than retype the expression)."""
+    old_span, new_span = limit_span(old), limit_span(new)
+    if old_span is None or new_span is None:
+        return None
+    if old[: old_span[0]] + old[old_span[1] :] != new[: new_span[0]] + new[new_span[1] :]:
+        return None
+    return old_span, new[new_span[0] : new_span[1]]
 
 
 def unified_diff(old: str, new: str, name: str) -> str:

@@ -10,7 +10,6 @@ the line ends inside a string (a `\\` line continuation), a template or a block 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from perfgate.adapters.loadtest_files.common import (
     Edit,
     missing,
     number_text,
+    only_limit_changes,
     stage_note,
     threshold_note,
 )
@@ -28,7 +28,6 @@ from perfgate.errors import InputDataError
 from perfgate.models import HealPlan, Stage, StageChange, ThresholdChange
 
 MARKER = "// perfgate:"
-_LIMIT = re.compile(r"[<>=]\s*(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
 def _quoted(source: bytes, token: Node, value: str) -> str:
@@ -121,28 +120,18 @@ def _comment_edit(found: ScriptOptions, row: int, notes: list[str]) -> Edit | No
     return Edit(end, end, " " + text)
 
 
-def _number_span(text: str) -> tuple[int, int] | None:
-    """Where the limit (the trailing number of `agg op number`) sits in a threshold expression."""
-    match = _LIMIT.search(text)
-    return match.span("number") if match else None
-
-
 def _number_edit(found: ScriptOptions, path: Path, token: Node, change: ThresholdChange) -> Edit:
     """Replace only the limit's characters inside the string token (they must be written plainly)."""
-    old_text = change.old or ""
-    old, new = _number_span(old_text), _number_span(change.new)
-    if (
-        old is None
-        or new is None
-        or old_text[: old[0]] + old_text[old[1] :] != change.new[: new[0]] + change.new[new[1] :]
-    ):
+    swap = only_limit_changes(change.old or "", change.new)
+    if swap is None:
         raise missing(path, f"a threshold {change.old!r} whose limit alone changes to {change.new!r}")
-    chars = string_chars(found.source, token)[old[0] : old[1]]
+    (start, end), number = swap
+    chars = string_chars(found.source, token)[start:end]
     if not chars or not all(literal for *_, literal in chars):
         raise InputDataError(
             path, f"cannot rewrite threshold {change.old!r}: its number is written with escapes"
         )
-    return Edit(chars[0][1], chars[-1][2], change.new[new[0] : new[1]])
+    return Edit(chars[0][1], chars[-1][2], number)
 
 
 def rewrite_script(path: Path, text: str, plan: HealPlan) -> str:

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perfgate.adapters.loadtest_files.common import Edit, apply_edits, missing, number_text
+from perfgate.adapters.loadtest_files.common import (
+    Edit,
+    apply_edits,
+    limit_span,
+    missing,
+    number_text,
+    only_limit_changes,
+)
 from perfgate.errors import InputDataError
 from perfgate.models import HealPlan, Stage, StageChange
 
@@ -86,14 +93,26 @@ def rewrite_json(path: Path, text: str, plan: HealPlan) -> str:
     except (ValueError, IndexError) as exc:
         raise InputDataError(path, f"JSON syntax error: {exc}") from exc
     edits = [
-        _threshold_edit(path, root, change.metric, change.old or "", change.new) for change in plan.thresholds
+        _threshold_edit(path, text, root, change.metric, change.old or "", change.new)
+        for change in plan.thresholds
     ]
     for change in plan.stages:
         edits.extend(_stage_edits(path, text, _stages(path, root, change.scenario), change))
     return apply_edits(text, edits)
 
 
-def _threshold_edit(path: Path, root: Node, metric: str, old: str, new: str) -> Edit:
+def _limit_edit(text: str, token: Node, old: str, new: str) -> Edit:
+    """Only the limit's digits when the token spells them plainly (escapes elsewhere in the string,
+    such as k6 inspect's `\u003c`, stay as written); else the whole string re-encoded."""
+    swap = only_limit_changes(old, new)
+    raw = text[token.start + 1 : token.end - 1]
+    at = limit_span(raw)
+    if swap is not None and at is not None and raw[at[0] : at[1]] == old[swap[0][0] : swap[0][1]]:
+        return Edit(token.start + 1 + at[0], token.start + 1 + at[1], swap[1])
+    return Edit(token.start, token.end, json.dumps(new))
+
+
+def _threshold_edit(path: Path, text: str, root: Node, metric: str, old: str, new: str) -> Edit:
     thresholds = root.keys.get("thresholds")
     items = thresholds.keys.get(metric) if thresholds is not None else None
     if items is None:
@@ -101,7 +120,7 @@ def _threshold_edit(path: Path, root: Node, metric: str, old: str, new: str) -> 
     for item in items.items:
         token = item.keys.get("threshold") if isinstance(item.value, dict) else item
         if token is not None and token.value == old:
-            return Edit(token.start, token.end, json.dumps(new))
+            return _limit_edit(text, token, old, new)
     raise missing(path, f"threshold {old!r}", [str(item.value) for item in items.items])
 
 
