@@ -33,12 +33,11 @@ WORLDS = {
 
 def _verdicts(world: World, trials: int, plan: Plan = PLAN, rule: MetricRule | None = None) -> list[set[str]]:
     """Per trial, the verdicts of the endpoints, each decided by replaying every look."""
-    alpha = plan.look_alpha(len(ENDPOINTS))
     out = []
     for seed in range(trials):
         pairs = simulate(world, plan.max_pairs, seed)
         metrics = [metric_data(pairs, name, rule) if rule else metric_data(pairs, name) for name in ENDPOINTS]
-        out.append({judge_metric(metric, plan, alpha).verdict for metric in metrics})
+        out.append({judge_metric(metric, plan, len(ENDPOINTS)).verdict for metric in metrics})
     return out
 
 
@@ -112,6 +111,13 @@ def test_judge_waits_for_min_pairs_and_ends_unsure_at_max_pairs() -> None:
     assert final.done
 
 
+def test_the_looks_spend_exactly_alpha() -> None:
+    plan = Plan(min_pairs=3, max_pairs=12, alpha=0.05)
+    spent = sum(plan.look_alpha(4, pairs) for pairs in range(3, 13)) * 4
+    assert spent == pytest.approx(0.05)
+    assert plan.look_alpha(4, 3) < plan.look_alpha(4, 12)
+
+
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
     [(0.2, 0.5, "regression"), (-0.5, -0.2, "improvement"), (-0.05, 0.05, "same"), (0.05, 0.3, None),
@@ -131,8 +137,8 @@ def test_swapping_base_and_head_mirrors_the_verdict(seed: int, ratio: float, sig
     plan = Plan(min_pairs=2, max_pairs=6)
     mirror = {"regression": "improvement", "improvement": "regression", "same": "same", "unsure": "unsure"}
     zero_floor = MetricRule(match="*", stats=["med"], direction="higher_is_worse", unit="ms")
-    there = judge_metric(metric_data(pairs, "b", zero_floor), plan, 0.01)
-    back = judge_metric(metric_data(swapped, "b", zero_floor), plan, 0.01)
+    there = judge_metric(metric_data(pairs, "b", zero_floor), plan, 5)
+    back = judge_metric(metric_data(swapped, "b", zero_floor), plan, 5)
     assert back.verdict == mirror[there.verdict]
     assert math.isclose(math.log1p(there.change_pct / 100), -math.log1p(back.change_pct / 100), abs_tol=2e-3)
 

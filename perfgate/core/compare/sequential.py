@@ -4,10 +4,12 @@ A metric is decided at the first look whose interval lies entirely beyond the po
 effect (regression or improvement) or entirely within it (same); the decision then stands, as
 in a group-sequential trial. Looks are the pairs `min_pairs..max_pairs`.
 
-False alarms: each look tests each metric at `alpha / (metrics × looks)` per side (a Bonferroni
-alpha-spending, Pocock-shaped), so by the union bound the chance that any metric is ever
-called a regression (or an improvement) when it moved less than its minimum effect is at most
-`alpha`, whatever the correlation between looks and metrics. tests/test_compare_sequential.py
+False alarms: look k of K tests each metric at `alpha·(2k − 1) / (K² · metrics)` per side (an
+alpha-spending function, quadratic: Bonferroni over metrics, a growing share of the budget for
+later looks, where the t interval has the degrees of freedom to use it). The shares sum to
+`alpha`, so by the union bound the chance that any metric is ever called a regression (or an
+improvement) when it moved less than its minimum effect is at most `alpha`, whatever the
+correlation between looks and metrics. tests/test_compare_sequential.py
 measures it on simulated A/A comparisons with runner noise and drift.
 
 The comparison stops as soon as one metric is a regression (nothing later can change the
@@ -41,9 +43,14 @@ class Plan:
     def looks(self) -> int:
         return self.max_pairs - self.min_pairs + 1
 
-    def look_alpha(self, metrics: int) -> float:
-        """One-sided level of one metric at one look."""
-        return self.alpha / (max(metrics, 1) * self.looks)
+    def look_alpha(self, metrics: int, pairs: int | None = None) -> float:
+        """One-sided level of one metric at the look after `pairs` pairs (default: the last look).
+
+        Quadratic spending: look k of K gets alpha·(2k − 1)/K² of the budget (alpha·(k/K)² spent by
+        look k). Early looks, where a t interval on two or three pairs is wide anyway, spend little.
+        """
+        look = self.looks if pairs is None else min(max(pairs - self.min_pairs + 1, 1), self.looks)
+        return self.alpha * (2 * look - 1) / (self.looks**2 * max(metrics, 1))
 
 
 @dataclass(frozen=True)
@@ -91,11 +98,12 @@ def _comparison(
     )
 
 
-def judge_metric(metric: MetricData, plan: Plan, alpha: float) -> MetricComparison:
+def judge_metric(metric: MetricData, plan: Plan, metrics: int) -> MetricComparison:
     """Replay the looks over the pairs measured so far; the first decisive look stands."""
     measured = len(metric.pairs)
     for pairs in range(min(plan.min_pairs, measured), measured + 1):
         effects = [pair.effect for pair in metric.pairs[:pairs]]
+        alpha = plan.look_alpha(metrics, pairs)
         interval = pooled_interval(effects, metric.sampling_se(pairs), alpha)
         margin = metric.margin(pairs)
         verdict = decide(interval, margin) if pairs >= plan.min_pairs else None
@@ -109,8 +117,7 @@ def judge(pairs: Sequence[PairSamples], policy: Policy, plan: Plan) -> Judgement
     metrics = gated_metrics(pairs, policy)
     if not metrics:
         return Judgement("unsure", "no gated metric had requests in every half", [], True)
-    alpha = plan.look_alpha(len(metrics))
-    results = [judge_metric(metric, plan, alpha) for metric in metrics]
+    results = [judge_metric(metric, plan, len(metrics)) for metric in metrics]
     return _overall(results, len(pairs), plan)
 
 
