@@ -231,6 +231,20 @@ class GitRepo:
         self._git("update-ref", "-m", "perfgate: heal", ref, sha)
         return sha
 
+    # ---- worktrees (perfgate compare against a base ref) --------------------------------------------
+
+    def add_worktree(self, path: Path, ref: str) -> str:
+        """Check `ref` (or `origin/<ref>`) out, detached, at `path`; returns the commit."""
+        sha = self.rev(ref) or self.rev(f"origin/{ref}")
+        if sha is None:
+            raise UsageError(f"{ref!r} is not a commit in {self.root} (fetch it first, e.g. fetch-depth: 0)")
+        self._git("worktree", "add", "--detach", "--force", str(path), sha)
+        return sha
+
+    def remove_worktree(self, path: Path) -> None:
+        self._git("worktree", "remove", "--force", str(path), check=False)
+        self._git("worktree", "prune", check=False)
+
     # ---- pushing ------------------------------------------------------------------------------------
 
     def default_branch(self, remote: str) -> str | None:

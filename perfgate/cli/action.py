@@ -41,7 +41,9 @@ _TRUE_FALSE = {"choices": ("true", "false"), "default": "false"}
 _OUT = _args("github-output", **_PATH)
 _SUMMARY = [*_OUT, *_args("step-summary", **_PATH)]
 _HISTORY = [*_args("baselines policy", **_PATH), *_args("scenario", **_STR)]
-_INPUTS = " ".join(CHOICES) + " k6-version faults repeats event-name repository"
+_INPUTS = (
+    " ".join(CHOICES) + " k6-version faults repeats event-name repository compare-base-ref compare-max-pairs"
+)
 ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
     "preflight": ("validate the inputs and the event", [_args(_INPUTS, default=""), _args("event-path", **_PATH), _OUT]),
     "wait": ("wait until URL answers 200", [_args("url", required=True), _args("timeout", type=float, default=120)]),
@@ -58,6 +60,11 @@ ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
              _SUMMARY]),
     "issues": ("one GitHub issue per regression, kept up to date", [_args("run-dir", **_REQUIRED_PATH),
                _args("run-url", default=""), _OUT]),
+    "compare": ("compare head with a base ref (paired mode)", [_args("base-ref", required=True),
+                _args("target", choices=CHOICES["target"][:3], default="notes-api"),
+                _args("target-command health-url base-url profile script policy faults artifact-name job", **_STR),
+                _args("compose-file", **_PATH), _args("max-pairs", type=int, default=10),
+                _args("runs-dir workspace", **_REQUIRED_PATH), _SUMMARY]),
 }  # fmt: skip
 
 

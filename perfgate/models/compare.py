@@ -115,3 +115,37 @@ class CompareResult(_Frozen):
     @property
     def exit_code(self) -> int:
         return 1 if self.verdict == "regression" else 0
+
+
+TargetKind = Literal["notes-api", "command", "compose"]
+PORT = "{port}"
+
+
+class BaseRefRequest(_Frozen):
+    """`perfgate action compare`: check the base ref out beside the workspace, start both, compare.
+
+    `compare` carries the load and the decision settings; its URLs are replaced by the targets'.
+    `{port}` in `target_command`, `health_url` and `base_url` becomes each target's own port.
+    `faults` (notes API latency, `ENDPOINT=MS`) are injected into head only, for self-tests.
+    """
+
+    workspace: Path
+    base_ref: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/~^@-]*$")
+    target: TargetKind
+    target_command: str | None = None
+    health_url: str | None = None
+    base_url: str | None = None
+    compose_file: Path | None = None
+    faults: tuple[str, ...] = ()
+    compare: CompareRequest
+
+    @model_validator(mode="after")
+    def _target_inputs(self) -> BaseRefRequest:
+        if self.target == "command":
+            if not self.target_command or PORT not in self.target_command:
+                raise ValueError(f"target-command must contain {PORT} (each target gets its own port)")
+            if not self.health_url or PORT not in self.health_url:
+                raise ValueError(f"health-url must contain {PORT}, e.g. http://127.0.0.1:{PORT}/healthz")
+        if self.base_url is not None and PORT not in self.base_url:
+            raise ValueError(f"base-url must contain {PORT}, e.g. http://127.0.0.1:{PORT}")
+        return self

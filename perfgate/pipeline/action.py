@@ -8,6 +8,8 @@
     report     the step summary (report.md), annotations and outputs from that verdict.json, then
                record each run in the history
     comment, heal, issues   publishing (pipeline/action_publish.py)
+    compare    paired mode (input compare-base-ref; pipeline/action_compare.py): the base ref in a
+               git worktree, base and head started side by side, `perfgate compare`, both stopped
 
 The job analyses its run once, in the run step; the later steps read that verdict back and never
 analyse again. The runner's files (`$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`) and the event arrive
@@ -25,7 +27,7 @@ from perfgate.adapters import actions
 from perfgate.adapters.target import wait_for_health
 from perfgate.errors import UsageError
 from perfgate.paths import BUNDLED_PROFILE, NOTES_SCRIPT
-from perfgate.pipeline import action_publish
+from perfgate.pipeline import action_compare, action_publish
 from perfgate.pipeline import run as running
 from perfgate.pipeline.action_steps import (
     CHOICES,
@@ -60,6 +62,8 @@ class PreflightRequest(StepRequest):
     repository: str = ""
     event_path: Path | None = None
     github_output: Path | None = None
+    compare_base_ref: str = ""
+    compare_max_pairs: str = ""
 
 
 class WaitRequest(StepRequest):
@@ -105,6 +109,10 @@ def _check_inputs(request: PreflightRequest) -> None:
         )
     fault_list(request.faults)
     repeat_count(request.repeats)
+    if request.compare_base_ref:
+        action_compare.check_compare_inputs(
+            request.compare_base_ref, request.compare_max_pairs, request.target, request.mode
+        )
 
 
 def _effective_heal(request: PreflightRequest, read_only: bool, log: Log) -> str:
@@ -215,4 +223,5 @@ STEPS: dict[str, tuple[Step[Any], type[StepRequest]]] = {
     "comment": (action_publish.comment, action_publish.CommentRequest),
     "heal": (action_publish.heal_step, action_publish.HealStepRequest),
     "issues": (action_publish.issues, action_publish.IssuesRequest),
+    "compare": (action_compare.compare_step, action_compare.CompareStepRequest),
 }

@@ -50,7 +50,7 @@ def notes_api_command() -> list[str]:
     return [sys.executable, "-m", "gunicorn", "-c", str(NOTES_CONF), "target_app.wsgi:app"]
 
 
-def _start_notes_api(run_dir: Path, faults: Mapping[str, str], say: Progress) -> tuple[RunningTarget, str]:
+def start_notes_api(run_dir: Path, faults: Mapping[str, str], say: Progress) -> tuple[RunningTarget, str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     db_path = (run_dir / "notes.db").resolve()  # gunicorn runs in the repo root
@@ -77,7 +77,7 @@ def run_profile(request: RunRequest, say: Progress) -> RunMeta:
     target: AbstractContextManager[RunningTarget | None] = nullcontext()
     base_url = request.base_url or ""
     if request.start_notes_api:
-        target, base_url = _start_notes_api(request.run_dir, request.faults, say)
+        target, base_url = start_notes_api(request.run_dir, request.faults, say)
     with target as running:
         sampler = ResourceSampler(running.pid) if running is not None else None
         say(f"running k6: profile {profile.name} against {base_url} → {request.run_dir}")
