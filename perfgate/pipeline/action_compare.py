@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from perfgate.adapters import actions
-from perfgate.core.compare.render import metric_label
+from perfgate.core.render.compare import metric_label
 from perfgate.errors import UsageError
 from perfgate.models.compare import BaseRefRequest, CompareRequest
 from perfgate.paths import NOTES_SCRIPT
