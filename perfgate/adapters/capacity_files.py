@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from perfgate.adapters.k6_results.points import read_point_series
+from perfgate.adapters.k6_results.series import read_point_series
 from perfgate.adapters.run_dir import META_NAME, RAW_NAMES, load_meta
 from perfgate.errors import InputDataError
 from perfgate.models import ResourceUsage

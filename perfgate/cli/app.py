@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from perfgate import __version__
+from perfgate.cli.output import emit as _emit
 from perfgate.errors import PerfgateError, UsageError
 from perfgate.settings import FORMATS, Settings, load_settings
 
@@ -103,13 +104,6 @@ def _command_modules() -> list[Any]:
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:
     return not settings.no_color and stream.isatty()
-
-
-def _emit(text: str, output: Path | None, stdout: TextIO) -> None:
-    stdout.write(text)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:

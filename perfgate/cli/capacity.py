@@ -8,14 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from perfgate.cli.app import _emit
+from perfgate.cli.output import emit
 from perfgate.errors import UsageError
-from perfgate.paths import NOTES_SCRIPT
+from perfgate.paths import CAPACITY_PROFILE, NOTES_SCRIPT
 from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 FORMATS = ("text", "markdown", "json", "html")
-CAPACITY_PROFILE = Path(__file__).resolve().parents[2] / "loadtests" / "profiles" / "capacity.yaml"
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
@@ -141,13 +140,13 @@ def cmd_capacity(args: argparse.Namespace, settings: Settings, stdout: TextIO) -
     if args.report_dir is not None:
         written = write_capacity_reports(result, args.report_dir)
         print(f"perfgate: capacity report: {written}", file=sys.stderr)
-    _emit(render_capacity(result, args.format), args.output, stdout)
+    emit(render_capacity(result, args.format), args.output, stdout)
     regression = result.regression
     return regression.verdict.exit_code if regression is not None else 0
 
 
 def _cmd_usl(args: argparse.Namespace, stdout: TextIO) -> int:
-    from perfgate.core.capacity.render import usl_json, usl_markdown, usl_text
+    from perfgate.core.render.capacity import usl_json, usl_markdown, usl_text
     from perfgate.models.capacity import UslRequest
     from perfgate.pipeline import capacity as pipeline
 
@@ -157,7 +156,7 @@ def _cmd_usl(args: argparse.Namespace, stdout: TextIO) -> int:
         raise UsageError("capacity usl prints text, markdown or json")
     fit = pipeline.fit_usl_csv(UslRequest(csv=args.csv))
     render = {"json": usl_json, "markdown": usl_markdown}.get(args.format, usl_text)
-    _emit(render(fit), args.output, stdout)
+    emit(render(fit), args.output, stdout)
     return 0
 
 

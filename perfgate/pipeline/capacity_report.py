@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfgate.core.capacity.render import capacity_json, capacity_markdown, capacity_text
 from perfgate.core.render import render_json
+from perfgate.core.render.capacity import capacity_json, capacity_markdown, capacity_text
 from perfgate.models.capacity import CapacityResult
 
 REPORT_FILES = {"capacity.json": "json", "capacity.md": "markdown", "capacity.html": "html"}
@@ -17,7 +17,7 @@ def render_capacity(result: CapacityResult, fmt: str) -> str:
     if fmt == "markdown":
         return capacity_markdown(result)
     if fmt == "html":
-        from perfgate.core.capacity.html import render_capacity_html
+        from perfgate.core.render.capacity_html import render_capacity_html
 
         return render_capacity_html(result)
     return capacity_text(result)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import html
 
-from perfgate.core.capacity.charts import anomalies_svg, failure_svg, predicted_svg, usl_svg
-from perfgate.core.capacity.render import capacity_markdown
+from perfgate.core.render.capacity import capacity_markdown
+from perfgate.core.render.capacity_charts import anomalies_svg, failure_svg, predicted_svg, usl_svg
 from perfgate.core.render.formatting import one_line
 from perfgate.core.render.html_style import CSP, CSS
 from perfgate.models.capacity import CapacityResult
