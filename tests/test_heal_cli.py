@@ -160,3 +160,49 @@ def test_publish_is_called_with_the_healed_file(
     monkeypatch.setattr(publishing, "publish", fake)
     code, _ = run_heal("--profile", str(profile), "--baselines", str(baselines), "--publish", "commit")
     assert code == 0 and calls == [(profile.parent.resolve(), [profile.resolve()], "commit")]
+
+
+SCRIPT_JS = """\
+import http from 'k6/http';
+{extra}
+export const options = {{
+  vus: 2,
+  duration: '5s',
+  thresholds: {{
+    'http_req_duration{{name:get_note}}': ['p(95)<1000'], // the endpoint
+  }},
+}};
+
+export default function () {{
+  http.get('http://127.0.0.1:1/', {{ tags: {{ name: 'get_note' }} }});
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "written"),
+    [("", True), ("import { textSummary } from 'https://jslib.k6.io/k6-summary/0.0.2/index.js';", False)],
+)
+def test_a_healed_script_is_written_only_when_k6_accepts_it(
+    tmp_path: Path, extra: str, written: bool
+) -> None:
+    script = tmp_path / "user.js"
+    script.write_text(SCRIPT_JS.format(extra=extra), encoding="utf-8")
+    before = script.read_text(encoding="utf-8")
+    fingerprint = compute_fingerprint(load_loadtest_file(script).options, script)
+    store = BaselineStore(tmp_path / "baselines")
+    for i, p95 in enumerate(30 * np.exp(0.03 * np.random.default_rng(5).standard_normal(12))):
+        record = make_run_record({"get_note": {"p(95)": float(p95)}}, fingerprint=fingerprint)
+        store.record("user", record, recorded_at=T0 + timedelta(hours=i), run_id=f"run-{i:02d}")
+    argv = ("--profile", str(script), "--baselines", str(tmp_path / "baselines"))
+    if written:
+        code, out = run_heal(*argv)
+        assert code == 0 and "changed" in out and "p(95)<500" in script.read_text(encoding="utf-8")
+        return
+    with pytest.raises(InputDataError) as error:
+        run_heal(*argv)
+    assert error.value.exit_code == 3 and "fails `k6 inspect`" not in str(error.value)
+    assert "cannot check the healed script with k6" in str(error.value) and "jslib.k6.io" in str(error.value)
+    assert "nothing written" in str(error.value)
+    assert script.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baselines", "user.js"]

@@ -82,7 +82,12 @@ def check_healed_script(
     env: Mapping[str, str] | None = None,
 ) -> None:
     """Raise unless `healed_text` passes `k6 inspect` with only the planned thresholds changed."""
-    before = inspect_options(k6, script, env)
+    try:
+        before = inspect_options(k6, script, env)
+    except InputDataError as exc:
+        raise InputDataError(
+            script, f"cannot check the healed script with k6 ({exc.problem}); nothing written"
+        ) from exc
     fd, name = tempfile.mkstemp(
         prefix=f".{script.stem}.perfgate-check-", suffix=script.suffix, dir=script.parent
     )
