@@ -97,9 +97,10 @@ def _command_modules() -> list[Any]:
     from perfgate.cli import explain as cli_explain
     from perfgate.cli import heal as cli_heal
     from perfgate.cli import history as cli_history
+    from perfgate.cli import profile as cli_profile
     from perfgate.cli import run as cli_run
 
-    return [cli_run, cli_history, cli_explain, cli_heal, cli_action, cli_compare, cli_capacity]
+    return [cli_run, cli_history, cli_explain, cli_heal, cli_action, cli_compare, cli_capacity, cli_profile]
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:

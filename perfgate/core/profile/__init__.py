@@ -1,0 +1,1 @@
+"""Traffic modelling from access logs (pure): templates, bots, sessions, personas, arrivals, k6."""
