@@ -55,12 +55,11 @@ _CSV_ALIASES = {"status_code": "status"}
 
 def _open_text(path: Path) -> IO[str]:
     try:
-        raw = path.open("rb")
-        gz = raw.read(2) == b"\x1f\x8b"
-        raw.seek(0)
+        with path.open("rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+        stream: IO[bytes] = gzip.open(path, "rb") if gz else path.open("rb")  # type: ignore[assignment]  # noqa: SIM115
     except OSError as exc:
         raise InputDataError(path, f"cannot read log: {exc.strerror or exc}") from exc
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if gz else raw  # type: ignore[assignment]
     return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
 
 

@@ -1,6 +1,6 @@
 """Every HTTP request of a k6 run, from its NDJSON raw output (`--out json=`), as plain tuples:
 
-    (session tag, start in Unix seconds, `name` tag, status)
+    (session tag, `persona` tag, start in Unix seconds, `name` tag, status)
 
 The start is the point's time less `http_req_duration` (k6 stamps a request's points at its end).
 Requests without a `session` tag (setup, teardown) are skipped.
@@ -16,7 +16,7 @@ from typing import IO
 
 from perfgate.errors import InputDataError
 
-Request = tuple[str, float, str, int]
+Request = tuple[str, str, float, str, int]
 
 
 def _open(path: Path) -> IO[str]:
@@ -43,9 +43,8 @@ def load_k6_requests(path: Path) -> list[Request]:
                 if "session" not in tags:
                     continue
                 status = int(tags.get("status") or 0)
-                requests.append(
-                    (str(tags["session"]), end - value / 1000.0, str(tags.get("name", "")), status)
-                )
+                session, persona = str(tags["session"]), str(tags.get("persona", ""))
+                requests.append((session, persona, end - value / 1000.0, str(tags.get("name", "")), status))
     except OSError as exc:
         raise InputDataError(path, f"cannot read k6 output: {exc}") from exc
     return requests

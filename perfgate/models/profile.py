@@ -73,6 +73,7 @@ class Persona(Frozen):
     endpoint_mix: dict[str, float]
     entry: dict[str, float]
     transitions: dict[str, dict[str, float]]
+    transitions_2: dict[str, dict[str, float]] = Field(default_factory=dict)
     think_time: Distribution
     session_length: Distribution
     centroid: dict[str, float] = Field(default_factory=dict)
@@ -82,8 +83,9 @@ class Persona(Frozen):
 class ArrivalCurve(Frozen):
     """Sessions per second by hour of day (0–23, UTC) and by (day of week, hour), Monday = 0.
 
-    A cell the log does not cover is None; `observed_s` is how many seconds of each hour of day the
-    log spans. Peak and average are over observed hours.
+    The window is from the first to the last session start (`start`, `end`); a cell it does not
+    cover is None; `observed_s` is how many seconds of each hour of day it covers. Peak and average
+    are over covered hours.
     """
 
     per_hour: list[float | None]
@@ -124,6 +126,7 @@ class TrafficProfile(Frozen):
     clustering: Clustering
     arrival: ArrivalCurve
     request_rate_per_s: float
+    session_rate_per_s: float
     error_rate: float
     think_time_mean_s: float
     session_length_mean: float

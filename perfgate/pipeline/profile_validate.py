@@ -1,7 +1,8 @@
 """`perfgate profile validate DIR --base-url URL`: run the generated script, scaled down to fit the
 machine, against a target on 127.0.0.1, and compare the run with the log it came from.
 
-    DIR/profile.json ──▶ scale (hours squeezed into --duration, peak capped at --max-rate)
+    DIR/profile.json ──▶ scale (the covered hours squeezed into --duration, real time when they fit;
+        the peak capped at --max-rate sessions/s)
         ──▶ adapters.k6_runner (PROFILE_FROM_CONFIG=1, SESSION_TAGS=1, NDJSON) into DIR/validate-run/
         ──▶ adapters.k6_requests ──▶ core.profile.compare ──▶ ValidationResult
 """
@@ -35,17 +36,17 @@ def scaled_options(
     profile: TrafficProfile, request: ValidateRequest
 ) -> tuple[dict[str, object], float, float]:
     """(k6 options, time scale, rate scale) for a bounded run of the profile."""
-    hours = max(len(replay_hours(profile)), 1)
-    hour_s = max(request.duration_s / hours, 1.0)
+    covered = sum(profile.arrival.observed_s[hour] for hour in replay_hours(profile))
+    time_scale = min(1.0, request.duration_s / max(covered, 1.0))
     peak = max(profile.arrival.peak_per_s, 1e-9)
     rate_scale = min(1.0, request.max_rate_per_s / peak)
-    options = build_options(profile, hour_s=hour_s, rate_scale=rate_scale)
+    options = build_options(profile, time_scale=time_scale, rate_scale=rate_scale)
     longest = max([p.centroid.get("duration_s", 0.0) for p in profile.personas] + [0.0])
     grace = f"{min(_MAX_GRACE_S, max(5.0, 2 * longest)):g}s"
     for scenario in options["scenarios"].values():
         scenario["gracefulStop"] = grace
     options["thresholds"] = {}
-    return options, hour_s / 3600.0, rate_scale
+    return options, time_scale, rate_scale
 
 
 def validate_profile(request: ValidateRequest, say: Progress) -> ValidationResult:
@@ -75,10 +76,11 @@ def validate_profile(request: ValidateRequest, say: Progress) -> ValidationResul
     )
     keys = {endpoint.name: endpoint.key for endpoint in profile.endpoints}
     replayed = [
-        ReplayedRequest(session, start, keys.get(name, name), status)
-        for session, start, name, status in load_k6_requests(run_dir / "raw.ndjson")
+        ReplayedRequest(session, persona, start, keys.get(name, name), status)
+        for session, persona, start, name, status in load_k6_requests(run_dir / "raw.ndjson")
     ]
-    lines = compare_stats(log_stats(profile, rate_scale), run_stats(replayed), request.tolerance)
+    scheduled = sum(profile.arrival.observed_s[hour] for hour in replay_hours(profile)) * time_scale
+    lines = compare_stats(log_stats(profile, rate_scale), run_stats(replayed, scheduled), request.tolerance)
     return ValidationResult(
         run_dir=run_dir,
         time_scale=time_scale,

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from perfgate.models import HealPlan, Policy, RunMeta, RunRecord, StoredRun, Verdict
 from perfgate.models.capacity import CapacityRequest, CapacityResult, UslFit
 from perfgate.models.compare import CompareResult
+from perfgate.models.profile import TrafficProfile, ValidationResult
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "run-record": RunRecord,
@@ -26,6 +27,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "capacity-result": CapacityResult,
     "capacity-request": CapacityRequest,
     "usl-fit": UslFit,
+    "traffic-profile": TrafficProfile,
+    "profile-validation": ValidationResult,
 }
 
 HERE = Path(__file__).resolve().parent

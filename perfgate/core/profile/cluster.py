@@ -4,7 +4,7 @@
     labels = fit.predict(other_matrix)      # any session, also those not in the fitted sample
 
 The matrix is standardised first (mean 0, sd 1 per feature; constant features stay 0).
-DBSCAN's eps is the 90th percentile of each point's distance to its `min_samples`-th
+DBSCAN's eps is twice the 90th percentile of each point's distance to its `min_samples`-th
 neighbour; its noise points are assigned to the nearest core point's cluster, and the noise count
 is reported.
 """
@@ -101,7 +101,7 @@ def _fit_dbscan(scaled: Matrix, scaler: StandardScaler, seed: int) -> ClusterFit
     min_samples = max(5, min(50, len(scaled) // 100))
     neighbours = NearestNeighbors(n_neighbors=min(min_samples, len(scaled))).fit(scaled)
     distances = neighbours.kneighbors(scaled)[0][:, -1]
-    eps = max(float(np.quantile(distances, 0.9)), 1e-6)
+    eps = max(2.0 * float(np.quantile(distances, 0.9)), 1e-6)
     model = DBSCAN(eps=eps, min_samples=min_samples).fit(scaled)
     labels = model.labels_.astype(np.int64)
     core = model.core_sample_indices_
@@ -119,7 +119,7 @@ def _fit_dbscan(scaled: Matrix, scaler: StandardScaler, seed: int) -> ClusterFit
         "dbscan",
         int(labels.max()) + 1,
         scores,
-        "DBSCAN density (eps = p90 of the k-distance); noise joined to the nearest core point",
+        "DBSCAN density (eps = 2 × p90 of the k-distance); noise joined to the nearest core point",
         scaler,
         scaled[core],
         labels[core],

@@ -1,8 +1,8 @@
 """The k6 side of a traffic profile: scenarios (one `ramping-arrival-rate` per persona following
 the arrival curve), the k6 script that walks each persona's Markov chain, and profile.yaml options.
 
-Replay: one stage per observed hour of day, `hour_s` seconds long (3600 = real time), target =
-the persona's sessions/s in that hour × `rate_scale`. k6 stage targets are integers, so the time
+Replay: one stage per observed hour of day, an hour long (real time) or squeezed by a time scale,
+target = the persona's sessions/s in that hour × `rate_scale`. k6 stage targets are integers, so the time
 unit is the shortest of 1s/1m/1h that gives the peak at least 100 iterations per unit.
 """
 
@@ -34,7 +34,9 @@ def time_unit(peak_per_s: float) -> tuple[str, float]:
     return _UNITS[-1]
 
 
-def scenario_for(persona: Persona, hours: list[int], hour_s: float, rate_scale: float) -> dict[str, Any]:
+def scenario_for(
+    persona: Persona, hours: list[int], stage_s: list[float], rate_scale: float
+) -> dict[str, Any]:
     rates = [persona.arrival_per_hour[hour] * rate_scale for hour in hours]
     peak = max(rates, default=0.0)
     unit, per_unit = time_unit(peak)
@@ -47,7 +49,10 @@ def scenario_for(persona: Persona, hours: list[int], hour_s: float, rate_scale: 
         "timeUnit": unit,
         "preAllocatedVUs": vus,
         "maxVUs": min(vus * 4, MAX_VUS),
-        "stages": [{"duration": f"{hour_s:g}s", "target": round(rate * per_unit)} for rate in rates],
+        "stages": [
+            {"duration": f"{seconds:.0f}s", "target": round(rate * per_unit)}
+            for rate, seconds in zip(rates, stage_s, strict=True)
+        ],
         "gracefulStop": "30s",
         "tags": {"persona": persona.name},
     }
@@ -62,14 +67,20 @@ def _replayed(profile: TrafficProfile) -> list[Persona]:
 
 
 def build_scenarios(
-    profile: TrafficProfile, *, hour_s: float = 3600.0, rate_scale: float = 1.0
+    profile: TrafficProfile, *, time_scale: float | None = None, rate_scale: float = 1.0
 ) -> dict[str, Any]:
+    """One scenario per persona. Stages last an hour each (`time_scale` None), or, with a
+    `time_scale`, the seconds of that hour the log covers × `time_scale` (at least 1 s)."""
     hours = replay_hours(profile)
-    return {persona.name: scenario_for(persona, hours, hour_s, rate_scale) for persona in _replayed(profile)}
+    if time_scale is None:
+        stage_s = [3600.0] * len(hours)
+    else:
+        stage_s = [max(profile.arrival.observed_s[hour] * time_scale, 1.0) for hour in hours]
+    return {persona.name: scenario_for(persona, hours, stage_s, rate_scale) for persona in _replayed(profile)}
 
 
 def build_options(
-    profile: TrafficProfile, *, hour_s: float = 3600.0, rate_scale: float = 1.0
+    profile: TrafficProfile, *, time_scale: float | None = None, rate_scale: float = 1.0
 ) -> dict[str, Any]:
     """k6 options for perfgate's profile mechanism (profile.yaml / --config)."""
     thresholds: dict[str, list[str]] = {
@@ -79,7 +90,7 @@ def build_options(
     }
     thresholds["http_req_failed"] = [f"rate<{min(0.99, round(profile.error_rate * 1.5 + 0.02, 3))}"]
     return {
-        "scenarios": build_scenarios(profile, hour_s=hour_s, rate_scale=rate_scale),
+        "scenarios": build_scenarios(profile, time_scale=time_scale, rate_scale=rate_scale),
         "thresholds": thresholds,
         "summaryTrendStats": ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
         "tags": {"profile": "traffic"},
@@ -92,8 +103,9 @@ def _script_data(profile: TrafficProfile) -> dict[str, Any]:
             "name": persona.name,
             "entry": persona.entry,
             "transitions": persona.transitions,
+            "transitions_2": persona.transitions_2,
             "think": persona.think_time.model_dump(),
-            "max_steps": max(1, math.ceil(persona.session_length.high)),
+            "length": persona.session_length.model_dump(),
         }
         for persona in _replayed(profile)
     }

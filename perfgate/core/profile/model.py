@@ -39,6 +39,7 @@ class Collector:
         self.sessions = self.requests = self.errors = 0
         self.gap_sum, self.gap_count = 0.0, 0
         self.first, self.last = float("inf"), float("-inf")
+        self.first_start, self.last_start = float("inf"), float("-inf")
         self.bots: Counter[str] = Counter()
         self.bot_requests = 0
         self.arrivals = ArrivalCounter()
@@ -53,6 +54,8 @@ class Collector:
         self.gap_sum += sum(session.gaps_s)
         self.gap_count += len(session.gaps_s)
         self.first, self.last = min(self.first, session.start), max(self.last, session.end)
+        self.first_start = min(self.first_start, session.start)
+        self.last_start = max(self.last_start, session.start)
         self.arrivals.add(session.start, "all")
         reason = bot_reason(session)
         if reason is not None:
@@ -107,7 +110,7 @@ def assemble_profile(
     files: list[FileReport],
     session_gap_s: float,
 ) -> TrafficProfile:
-    arrival = compute_arrival(collector.arrivals, collector.first, collector.last)
+    arrival = compute_arrival(collector.arrivals, collector.first_start, collector.last_start)
     personas: list[Persona] = []
     for label, (name, description) in names.items():
         if str(label) in builder.tallies:
@@ -136,6 +139,7 @@ def assemble_profile(
         clustering=clustering_report(fit, len(collector.sample)),
         arrival=arrival,
         request_rate_per_s=collector.requests / max(collector.last - collector.first, 1.0),
+        session_rate_per_s=collector.sessions / max(sum(arrival.observed_s), 1.0),
         error_rate=collector.errors / max(collector.requests, 1),
         think_time_mean_s=collector.gap_sum / max(collector.gap_count, 1),
         session_length_mean=collector.requests / max(collector.sessions, 1),

@@ -1,4 +1,5 @@
-"""Sessions with labels → personas: share, endpoint mix, Markov chain of endpoint transitions,
+"""Sessions with labels → personas: share, endpoint mix, Markov chains of endpoint transitions
+(first order, and second order keyed `previous >> current`, so `search, search → view` survives),
 fitted think-time and session-length distributions, and a name read off the centroid.
 
 `PersonaBuilder.add` takes one session at a time, so assignments can stream from disk; samples
@@ -18,6 +19,8 @@ from perfgate.core.profile.sessions import Session
 from perfgate.models.profile import Persona
 
 END = "$end"
+START = "^"  # the state before a session's first request
+PAIR = " >> "  # key of a second-order state: "previous >> current" ("^ >> first" at the start)
 _RESERVOIR = 20_000
 
 
@@ -45,6 +48,7 @@ class _Tally:
     endpoints: Counter[str] = field(default_factory=Counter)
     entry: Counter[str] = field(default_factory=Counter)
     transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     feature_sums: list[float] = field(default_factory=lambda: [0.0] * len(FEATURES))
     arrivals: list[int] = field(default_factory=lambda: [0] * 24)
     think: _Reservoir = field(init=False)
@@ -73,6 +77,11 @@ class PersonaBuilder:
         if path:
             tally.entry[path[0]] += 1
             tally.transitions.update(zip(path, [*path[1:], END], strict=True))
+            marked = [START, *path]
+            ahead = [*marked[2:], END]
+            tally.pairs.update(
+                (f"{a}{PAIR}{b}", c) for a, b, c in zip(marked, marked[1:], ahead, strict=False)
+            )
         for gap in session.gaps_s:
             tally.think.add(gap)
         tally.length.add(float(session.requests))
@@ -83,9 +92,7 @@ class PersonaBuilder:
     def build(self, label: str, total_sessions: int, name: str, covered_s: Sequence[float]) -> Persona:
         tally = self.tallies[label]
         visits = sum(tally.endpoints.values())
-        outgoing: dict[str, Counter[str]] = {}
-        for (here, there), count in tally.transitions.items():
-            outgoing.setdefault(here, Counter())[there] += count
+        outgoing = _rows(tally.transitions)
         return Persona(
             name=name,
             share=tally.sessions / max(total_sessions, 1),
@@ -94,6 +101,7 @@ class PersonaBuilder:
             endpoint_mix={key: count / visits for key, count in sorted(tally.endpoints.items())},
             entry=_normalise(tally.entry),
             transitions={here: _normalise(counts) for here, counts in sorted(outgoing.items())},
+            transitions_2={pair: _normalise(counts) for pair, counts in sorted(_rows(tally.pairs).items())},
             think_time=fit_lognormal(tally.think.values, quantised_to_s=is_quantised(tally.think.values)),
             session_length=fit_lognormal(tally.length.values),
             centroid={
@@ -104,6 +112,13 @@ class PersonaBuilder:
                 for count, covered in zip(tally.arrivals, covered_s, strict=True)
             ],
         )
+
+
+def _rows(counts: Counter[tuple[str, str]]) -> dict[str, Counter[str]]:
+    rows: dict[str, Counter[str]] = {}
+    for (here, there), count in counts.items():
+        rows.setdefault(here, Counter())[there] += count
+    return rows
 
 
 def _normalise(counts: Counter[str]) -> dict[str, float]:
