@@ -32,7 +32,7 @@ from perfgate.adapters.profile_files import (
 )
 from perfgate.core.profile.cluster import ClusterFit, fit_clusters
 from perfgate.core.profile.endpoints import build_endpoints, final_keys
-from perfgate.core.profile.features import scale_ready, session_features
+from perfgate.core.profile.features import scale_ready
 from perfgate.core.profile.html import render_profile_html
 from perfgate.core.profile.k6script import build_options, render_script
 from perfgate.core.profile.model import BOT, Collector, assemble_profile, cluster_names
@@ -52,14 +52,18 @@ _YAML_HEAD = """\
 """
 
 
-def _row(session: Session, bot: str | None) -> list[Any]:
-    return [*dataclasses.astuple(session), bot]
+_FIELDS = [field.name for field in dataclasses.fields(Session)]
 
 
-def _session(row: list[Any]) -> tuple[Session, str | None]:
-    *fields, bot = row
+def _row(session: Session, taken: tuple[str | None, list[float] | None]) -> list[Any]:
+    """A spool row: the session's fields, its bot reason, and (for people) its features."""
+    return [*(getattr(session, name) for name in _FIELDS), *taken]
+
+
+def _session(row: list[Any]) -> tuple[Session, str | None, list[float] | None]:
+    *fields, bot, features = row
     fields[-2], fields[-1] = tuple(fields[-2]), tuple(fields[-1])
-    return Session(*fields), bot
+    return Session(*fields), bot, features
 
 
 def _read(
@@ -91,9 +95,8 @@ def _label(
 ) -> None:
     for batch in spool.batches(_BATCH):
         sessions = [_session(row) for row in batch]
-        humans = [session for session, bot in sessions if bot is None]
-        labels = iter(fit.predict(scale_ready([session_features(s) for s in humans])).tolist())
-        for session, bot in sessions:
+        labels = iter(fit.predict(scale_ready([f for _, bot, f in sessions if f is not None])).tolist())
+        for session, bot, _features in sessions:
             label = BOT if bot is not None else str(next(labels))
             builder.add(session, label)
             writer.write(session.key, session.client, BOT if bot is not None else names[int(label)][0])

@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 Matrix = npt.NDArray[np.float64]
 K_RANGE = range(2, 9)
 _SILHOUETTE_SAMPLE = 4000
+_SELECTION_SAMPLE = 4000  # k is chosen on this many sessions, then fitted on the whole sample
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def fit_clusters(
 
 
 def _kmeans(scaled: Matrix, k: int, seed: int) -> KMeans:
-    return KMeans(n_clusters=k, n_init=4, random_state=seed).fit(scaled)
+    return KMeans(n_clusters=k, n_init=3, random_state=seed).fit(scaled)
 
 
 def _fit_kmeans(
@@ -84,13 +85,18 @@ def _fit_kmeans(
         scores = {f"silhouette_k{model.n_clusters}": _silhouette(scaled, labels, seed)}
         chosen_by = f"--personas {k}"
     else:
-        scores, models = {}, {}
-        for candidate in (c for c in K_RANGE if c < distinct):
-            models[candidate] = _kmeans(scaled, candidate, seed)
-            labels = models[candidate].labels_.astype(np.int64)
-            scores[f"silhouette_k{candidate}"] = _silhouette(scaled, labels, seed)
-        best = max(models, key=lambda c: (round(scores[f"silhouette_k{c}"], 3), -c))
-        model, chosen_by = models[best], f"highest silhouette over k={min(models)}..{max(models)}"
+        rows = np.random.default_rng(seed).permutation(len(scaled))[:_SELECTION_SAMPLE]
+        subset = scaled[rows]
+        scores = {}
+        candidates = [c for c in K_RANGE if c < distinct]
+        for candidate in candidates:
+            labels = _kmeans(subset, candidate, seed).labels_.astype(np.int64)
+            scores[f"silhouette_k{candidate}"] = _silhouette(subset, labels, seed)
+        best = max(candidates, key=lambda c: (round(scores[f"silhouette_k{c}"], 3), -c))
+        model = _kmeans(scaled, best, seed)
+        chosen_by = f"highest silhouette over k={min(candidates)}..{max(candidates)}"
+        if len(subset) < len(scaled):
+            chosen_by += f" (on {len(subset)} of {len(scaled)} sampled sessions)"
     centres = np.asarray(model.cluster_centers_, dtype=float)
     return ClusterFit(
         "kmeans", len(centres), scores, chosen_by, scaler, centres, np.arange(len(centres), dtype=np.int64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,7 @@ _FLOOD_MIN_REQUESTS = 30
 def session_features(session: Session) -> list[float]:
     """The raw (unscaled) feature values of one session, in `FEATURES` order."""
     n = session.requests
-    gaps = np.asarray(session.gaps_s, dtype=float)
+    gaps = session.gaps_s
     unique = len(set(session.endpoints))
     pages = n - session.statics
     mean_rt = session.response_ms_sum / session.response_ms_count if session.response_ms_count else 0.0
@@ -49,11 +50,20 @@ def session_features(session: Session) -> list[float]:
         session.end - session.start,
         session.errors / n,
         session.writes / n,
-        float(np.median(gaps)) if gaps.size else 0.0,
-        float(gaps.mean()) if gaps.size else 0.0,
+        _median(gaps),
+        sum(gaps) / len(gaps) if gaps else 0.0,
         float(pages),
         session.statics / n,
     ]
+
+
+def _median(values: Sequence[float]) -> float:
+    """Plain Python: sessions are short, and numpy's call overhead would dominate."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def scale_ready(rows: Sequence[Sequence[float]]) -> npt.NDArray[np.float64]:
@@ -65,21 +75,25 @@ def scale_ready(rows: Sequence[Sequence[float]]) -> npt.NDArray[np.float64]:
     return matrix
 
 
+@lru_cache(maxsize=65536)
+def _is_bot_agent(agent: str) -> bool:
+    return BOT_AGENT.search(agent) is not None
+
+
 def bot_reason(session: Session) -> str | None:
     """Why a session is a bot (`agent`, `robots.txt`, `no-think`, `crawl`), or None for a person.
 
     Behaviour: asking for robots.txt; a flood of requests with no think time and no page assets;
     a long sequential crawl where nearly every page is new and no asset is loaded.
     """
-    if BOT_AGENT.search(session.agent):
+    if _is_bot_agent(session.agent):
         return "agent"
     if session.robots:
         return "robots.txt"
     pages = session.requests - session.statics
-    if session.statics == 0 and session.requests >= _FLOOD_MIN_REQUESTS:
-        gaps = np.asarray(session.gaps_s, dtype=float)
-        if gaps.size and float(np.median(gaps)) < 0.5:
-            return "no-think"
+    flood = session.statics == 0 and session.requests >= _FLOOD_MIN_REQUESTS
+    if flood and session.gaps_s and _median(session.gaps_s) < 0.5:
+        return "no-think"
     if session.statics == 0 and pages >= _CRAWL_MIN_PAGES:
         unique = len(set(session.endpoints))
         if unique >= 0.9 * min(pages, len(session.endpoints)):

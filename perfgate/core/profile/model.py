@@ -46,8 +46,8 @@ class Collector:
         self.sample: list[list[float]] = []
         self.humans = 0
 
-    def take(self, session: Session) -> str | None:
-        """Count one session; returns its bot reason (None for a person)."""
+    def take(self, session: Session) -> tuple[str | None, list[float] | None]:
+        """Count one session; returns its bot reason (None for a person) and, for a person, its features."""
         self.sessions += 1
         self.requests += session.requests
         self.errors += session.errors
@@ -61,15 +61,16 @@ class Collector:
         if reason is not None:
             self.bots[reason] += 1
             self.bot_requests += session.requests
-            return reason
+            return reason, None
         self.humans += 1
+        features = session_features(session)
         if len(self.sample) < SAMPLE_SIZE:
-            self.sample.append(session_features(session))
+            self.sample.append(features)
         else:
             slot = self.rng.randrange(self.humans)
             if slot < SAMPLE_SIZE:
-                self.sample[slot] = session_features(session)
-        return None
+                self.sample[slot] = features
+        return None, features
 
 
 def cluster_names(fit: ClusterFit, sample: Sequence[Sequence[float]]) -> dict[int, tuple[str, str]]:
