@@ -22,8 +22,8 @@ from sklearn.preprocessing import StandardScaler
 
 Matrix = npt.NDArray[np.float64]
 K_RANGE = range(2, 9)
-_SILHOUETTE_SAMPLE = 4000
-_SELECTION_SAMPLE = 4000  # k is chosen on this many sessions, then fitted on the whole sample
+_SILHOUETTE_SAMPLE = 2000
+_SELECTION_SAMPLE = 3000  # k is chosen on this many sessions, then fitted on the whole sample
 
 
 @dataclass(frozen=True)
