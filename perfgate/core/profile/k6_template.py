@@ -57,8 +57,8 @@ function scaled() {
 
 export const options = __ENV.PROFILE_FROM_CONFIG === '1' ? {} : { scenarios: scaled() };
 
-function pick(weights) {
-  let r = Math.random();
+function pick(weights, total = 1) {
+  let r = Math.random() * total;
   let last = null;
   for (const [key, p] of Object.entries(weights)) {
     last = key;
@@ -74,15 +74,7 @@ function pickNext(row) {
   for (const [key, p] of Object.entries(row || {})) {
     if (key !== '$end') { weights[key] = p; total += p; }
   }
-  if (total <= 0) return null;
-  let r = Math.random() * total;
-  let last = null;
-  for (const [key, p] of Object.entries(weights)) {
-    last = key;
-    r -= p;
-    if (r <= 0) return key;
-  }
-  return last;
+  return total > 0 ? pick(weights, total) : null;
 }
 
 function normal() {

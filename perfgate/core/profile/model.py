@@ -16,7 +16,7 @@ import numpy as np
 from perfgate.core.profile.arrival import ArrivalCounter, compute_arrival
 from perfgate.core.profile.cluster import ClusterFit
 from perfgate.core.profile.features import FEATURES, bot_reason, scale_ready, session_features
-from perfgate.core.profile.personas import PersonaBuilder, describe_centroid, unique_names
+from perfgate.core.profile.personas import PersonaBuilder, Reservoir, describe_centroid, unique_names
 from perfgate.core.profile.sessions import Session
 from perfgate.models.profile import (
     Clustering,
@@ -43,8 +43,7 @@ class Collector:
         self.bots: Counter[str] = Counter()
         self.bot_requests = 0
         self.arrivals = ArrivalCounter()
-        self.sample: list[list[float]] = []
-        self.humans = 0
+        self._sample: Reservoir[list[float]] = Reservoir(self.rng, SAMPLE_SIZE)
 
     def take(self, session: Session) -> tuple[str | None, list[float] | None]:
         """Count one session; returns its bot reason (None for a person) and, for a person, its features."""
@@ -62,15 +61,14 @@ class Collector:
             self.bots[reason] += 1
             self.bot_requests += session.requests
             return reason, None
-        self.humans += 1
         features = session_features(session)
-        if len(self.sample) < SAMPLE_SIZE:
-            self.sample.append(features)
-        else:
-            slot = self.rng.randrange(self.humans)
-            if slot < SAMPLE_SIZE:
-                self.sample[slot] = features
+        self._sample.add(features)
         return None, features
+
+    @property
+    def sample(self) -> list[list[float]]:
+        """A uniform sample of the people's feature rows (at most SAMPLE_SIZE)."""
+        return self._sample.values
 
 
 def cluster_names(fit: ClusterFit, sample: Sequence[Sequence[float]]) -> dict[int, tuple[str, str]]:

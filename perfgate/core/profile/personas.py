@@ -12,12 +12,14 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from perfgate.core.profile.features import FEATURES, session_features
 from perfgate.core.profile.fitting import fit_lognormal, is_quantised
 from perfgate.core.profile.sessions import Session
 from perfgate.models.profile import Persona
 
+T = TypeVar("T")
 END = "$end"
 START = "^"  # the state before a session's first request
 PAIR = " >> "  # key of a second-order state: "previous >> current" ("^ >> first" at the start)
@@ -25,18 +27,21 @@ _RESERVOIR = 20_000
 
 
 @dataclass
-class _Reservoir:
+class Reservoir(Generic[T]):
+    """A uniform sample of at most `size` of the values added (Algorithm R, seeded)."""
+
     rng: random.Random
-    values: list[float] = field(default_factory=list)
+    size: int = _RESERVOIR
+    values: list[T] = field(default_factory=list)
     seen: int = 0
 
-    def add(self, value: float) -> None:
+    def add(self, value: T) -> None:
         self.seen += 1
-        if len(self.values) < _RESERVOIR:
+        if len(self.values) < self.size:
             self.values.append(value)
         else:
             slot = self.rng.randrange(self.seen)
-            if slot < _RESERVOIR:
+            if slot < self.size:
                 self.values[slot] = value
 
 
@@ -51,11 +56,11 @@ class _Tally:
     pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
     feature_sums: list[float] = field(default_factory=lambda: [0.0] * len(FEATURES))
     arrivals: list[int] = field(default_factory=lambda: [0] * 24)
-    think: _Reservoir = field(init=False)
-    length: _Reservoir = field(init=False)
+    think: Reservoir[float] = field(init=False)
+    length: Reservoir[float] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.think, self.length = _Reservoir(self.rng), _Reservoir(self.rng)
+        self.think, self.length = Reservoir(self.rng), Reservoir(self.rng)
 
 
 class PersonaBuilder:
