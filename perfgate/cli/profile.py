@@ -127,7 +127,7 @@ def _say(message: str) -> None:
 def cmd_profile(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     if args.validate:
         return _cmd_validate(args, settings, stdout)
-    from perfgate.core.profile.text import render_profile_text
+    from perfgate.core.render.profile_text import render_profile_text
     from perfgate.models.profile import ProfileRequest
     from perfgate.pipeline.profile import build_profile
 
@@ -154,7 +154,7 @@ def cmd_profile(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
 
 
 def _cmd_validate(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
-    from perfgate.core.profile.text import render_validation_text
+    from perfgate.core.render.profile_text import render_validation_text
     from perfgate.models.profile import ValidateRequest
     from perfgate.pipeline.profile_validate import validate_profile
 
