@@ -74,6 +74,16 @@ def expected_thresholds(before: Mapping[str, Any], changes: Sequence[ThresholdCh
     return after
 
 
+def _inspected(
+    k6: Path, path: Path, script: Path, env: Mapping[str, str] | None, failure: str
+) -> dict[str, Any]:
+    """`inspect_options` for `path`, its refusal re-worded as `failure` about `script`."""
+    try:
+        return inspect_options(k6, path, env)
+    except InputDataError as exc:
+        raise InputDataError(script, f"{failure} ({exc.problem}); nothing written") from exc
+
+
 def check_healed_script(
     k6: Path,
     script: Path,
@@ -82,12 +92,7 @@ def check_healed_script(
     env: Mapping[str, str] | None = None,
 ) -> None:
     """Raise unless `healed_text` passes `k6 inspect` with only the planned thresholds changed."""
-    try:
-        before = inspect_options(k6, script, env)
-    except InputDataError as exc:
-        raise InputDataError(
-            script, f"cannot check the healed script with k6 ({exc.problem}); nothing written"
-        ) from exc
+    before = _inspected(k6, script, script, env, "cannot check the healed script with k6")
     fd, name = tempfile.mkstemp(
         prefix=f".{script.stem}.perfgate-check-", suffix=script.suffix, dir=script.parent
     )
@@ -95,12 +100,7 @@ def check_healed_script(
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(healed_text)
-        try:
-            after = inspect_options(k6, temp, env)
-        except InputDataError as exc:
-            raise InputDataError(
-                script, f"the healed script fails `k6 inspect` ({exc.problem}); nothing written"
-            ) from exc
+        after = _inspected(k6, temp, script, env, "the healed script fails `k6 inspect`")
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
