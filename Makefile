@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test pytest lint typecheck schemas golden bench baselines clean
+.PHONY: help install demo test pytest lint typecheck schemas golden bench bench-compare baselines clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -49,6 +49,9 @@ bench: $(STAMP)  ## print the benchmark figures (ingest, analyze speed, detectio
 	$(BIN)/python bench/changepoints.py
 	$(BIN)/python bench/detection.py
 	$(BIN)/python bench/capacity.py
+
+bench-compare: $(STAMP)  ## paired mode on this machine: 20 A/A + 10 +40 % comparisons (~35 min)
+	$(BIN)/python bench/compare.py
 
 clean:  ## remove the virtualenv, caches and demo output
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .perfgate
