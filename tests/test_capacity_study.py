@@ -207,3 +207,10 @@ def test_csv_raw_points_give_the_same_windows_as_ndjson(tmp_path: Path, clean_ra
     assert [(w.users, w.requests, w.p95_ms) for w in from_csv] == [
         (w.users, w.requests, w.p95_ms) for w in from_ndjson
     ]
+
+
+def test_a_usl_peak_beyond_the_measured_loads_is_called_extrapolated(tmp_path: Path) -> None:
+    raw = write_ramp(tmp_path / "raw.ndjson", Ramp(steps=(2, 5, 10, 20, 30)))
+    code, text = _run(["capacity", str(raw), "--slo", "p(95)<1000"])
+    assert code == 0
+    assert "beyond the highest measured load, 30 users: extrapolated by the USL" in text

@@ -70,13 +70,21 @@ def _safe(safe: MaxSafe) -> str:
     return f"max safe users: {safe.users:g} (interval {_interval(safe.interval)}{limited}); {one_line(safe.note)}"
 
 
+def _beyond(result: CapacityResult) -> str:
+    highest = result.inputs.highest_measured_users
+    peak = result.usl.peak_load
+    if peak is None or peak <= highest:
+        return ""
+    return f" (beyond the highest measured load, {highest:g} users: extrapolated by the USL)"
+
+
 def _summary_lines(result: CapacityResult) -> list[str]:
     inputs, crossings = result.inputs, result.failure_crossings
     slo = ", ".join(inputs.slo)
     lines = [
         f"Capacity of {one_line(inputs.source)} against {one_line(slo)}",
         _safe(result.max_safe_users),
-        f"USL: {_peak(result.usl)}; α={result.usl.alpha:.3g}, β={result.usl.beta:.3g}, γ={result.usl.gamma:.4g}, R²={result.usl.r_squared:.3f}",
+        f"USL: {_peak(result.usl)}{_beyond(result)}; α={result.usl.alpha:.3g}, β={result.usl.beta:.3g}, γ={result.usl.gamma:.4g}, R²={result.usl.r_squared:.3f}",
         one_line(result.usl.reading),
         f"failure probability: 5 % at {_num(crossings.p05_users)} users {_interval(crossings.p05_interval)}, "
         f"50 % at {_num(crossings.p50_users)} users {_interval(crossings.p50_interval)}; "
