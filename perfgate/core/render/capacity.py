@@ -93,6 +93,14 @@ def _summary_lines(result: CapacityResult) -> list[str]:
         f"windows: {inputs.windows} of {inputs.window_s:g} s, {len(result.anomalies)} anomalous left out; "
         f"think time {inputs.think_time_s:.3g} s; hold-out steps {', '.join(f'{s:g}' for s in inputs.holdout_steps)} users",
     ]
+    crossing = result.latency_crossing
+    if crossing is not None:
+        low, high = crossing.interval
+        where = "not within the studied range" if crossing.users is None else f"at {crossing.users:g} users"
+        bounds = f"[{_num(low)}, {_num(high) if high is not None else 'beyond'}]"
+        lines.insert(
+            2, f"predicted p95 reaches the SLO {where} {bounds} ({result.chosen_model} ± hold-out error)"
+        )
     if result.regression is not None:
         verdict = result.regression.verdict
         lines.append(f"capacity vs history: {verdict.verdict} ({one_line(verdict.reason)})")
