@@ -214,3 +214,11 @@ def test_a_usl_peak_beyond_the_measured_loads_is_called_extrapolated(tmp_path: P
     code, text = _run(["capacity", str(raw), "--slo", "p(95)<1000"])
     assert code == 0
     assert "beyond the highest measured load, 30 users: extrapolated by the USL" in text
+
+
+def test_when_every_window_breaks_the_slo_nothing_is_safe() -> None:
+    windows = [_window(n, 500.0) for n in (2, 4, 8, 16)]
+    grid = load_grid(2, 16)
+    _, crossings, _ = failure_study(windows, Slo(latency_ms=100.0), grid, seed=0)
+    result = max_safe_users(grid, None, crossings, 16)
+    assert result.users is None and result.limited_by == "failure" and "every window broke" in result.note

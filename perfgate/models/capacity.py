@@ -119,6 +119,7 @@ class FailureCrossings(Frozen):
     p50_users: float | None = None
     p50_interval: Interval | None = None
     violations: int = Field(ge=0, description="windows that broke the SLO")
+    windows: int = Field(default=0, ge=0, description="windows judged")
     note: str = ""
 
 

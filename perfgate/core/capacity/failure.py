@@ -103,7 +103,7 @@ def failure_study(
         what = "every window broke the SLO" if count else "no window broke the SLO"
         note = f"{what} (measured {users.min():g}-{users.max():g} users): no curve to fit"
         curve = [FailurePoint(users=round(float(n), 2), p=p) for n in grid if n <= users.max()]
-        return curve, FailureCrossings(violations=count, note=note), None
+        return curve, FailureCrossings(violations=count, windows=len(windows), note=note), None
     boot = _bootstrap(users, violated, seed, (float(grid[0]), float(grid[-1])))
     curve = [
         FailurePoint(users=round(float(n), 2), p=round(float(p), 5))
@@ -115,6 +115,7 @@ def failure_study(
         p50_users=_rounded(model.users_at(0.5)),
         p50_interval=_interval(boot[0.5]),
         violations=count,
+        windows=len(windows),
     )
     return curve, crossings, model
 

@@ -54,6 +54,9 @@ def max_safe_users(
 ) -> MaxSafe:
     low_l, point_l, high_l = latency if latency is not None else (None, None, None)
     f_low, f_high = failure.p05_interval or (None, None)
+    if failure.windows and failure.violations == failure.windows:
+        note = f"every window broke the SLO, from the lowest measured load ({grid[0]:g} users) on"
+        return MaxSafe(users=None, interval=None, limited_by="failure", extrapolated=False, note=note)
     point = _lowest(point_l, failure.p05_users)
     reach = float(grid[-1])
     if point is None or point > reach:

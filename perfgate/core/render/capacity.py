@@ -65,7 +65,7 @@ def usl_markdown(fit: UslFit) -> str:
 
 def _safe(safe: MaxSafe) -> str:
     if safe.users is None:
-        return "max safe users: unknown"
+        return f"max safe users: none; {one_line(safe.note)}"
     limited = f", limited by {safe.limited_by}" if safe.limited_by else ""
     return f"max safe users: {safe.users:g} (interval {_interval(safe.interval)}{limited}); {one_line(safe.note)}"
 
