@@ -14,6 +14,16 @@ the exit code. Nothing below the CLI prints or exits.
 
 from __future__ import annotations
 
+EXCERPT_CHARS = 60
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """`repr` of untrusted text, cut to `limit` characters: errors never echo a whole input."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"
+
 
 class PerfgateError(Exception):
     """Base of every error perfgate raises on purpose."""

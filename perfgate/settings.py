@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from perfgate.errors import UsageError
 
 FORMATS = ("text", "markdown", "json", "junit", "html")  # report formats every command accepts
 
@@ -21,7 +23,7 @@ class Settings(BaseSettings):
     no_color: bool = Field(
         default=False,
         validation_alias=AliasChoices("PERFGATE_NO_COLOR", "NO_COLOR"),
-        description="never colour terminal output (NO_COLOR is honoured too)",
+        description="never colour terminal output (NO_COLOR is honoured too): any non-empty value",
     )
 
     # optional LLM explanation (OpenAI-compatible). The client's own OPENAI_API_KEY / OPENAI_BASE_URL
@@ -56,6 +58,26 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PERFGATE_GITHUB_API_URL", "GITHUB_API_URL"),
     )
 
+    @field_validator("no_color", mode="before")
+    @classmethod
+    def _any_value_means_no_color(cls, value: object) -> bool:
+        """no-color.org: present and not empty, whatever the value (`NO_COLOR=please`)."""
+        return bool(value) if not isinstance(value, str) else value.strip() != ""
+
 
 def load_settings() -> Settings:
-    return Settings()
+    """The settings; an invalid variable is a `UsageError` naming it (never its value: it may be a secret)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        raise UsageError(f"environment variable {_variable(field)}: {error['msg']}") from None
+
+
+def _variable(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices):
+        return " / ".join(str(choice) for choice in alias.choices)
+    return f"PERFGATE_{field.upper()}" if field in Settings.model_fields else field

@@ -94,8 +94,12 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
     ("csv-bad-time", text(CSV.replace("1795346214", "yesterday", 1)), "line 2: bad timestamp"),
     ("ndjson-not-json", text(ndjson_with("this is not json")), "line 3: not JSON"),
     ("ndjson-truncated-line", text(NDJSON + NDJSON.splitlines()[1][:40]), "line 29: not JSON"),
-    ("ndjson-nan", text(ndjson_with(POINT.replace("VALUE", "NaN"))), "line 3: not JSON (NaN"),
-    ("ndjson-overflow", text(ndjson_with(POINT.replace("VALUE", "1e999"))), "line 3: Point line: data.value"),
+    ("ndjson-nan", text(ndjson_with(POINT.replace("VALUE", "NaN"))), "line 3: NaN is not a valid number"),
+    (
+        "ndjson-overflow",
+        text(ndjson_with(POINT.replace("VALUE", "1e999"))),
+        "line 3: number 1e999 is out of range",
+    ),
     (
         "ndjson-string-value",
         text(ndjson_with(POINT.replace("VALUE", '"1"'))),

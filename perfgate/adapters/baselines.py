@@ -37,10 +37,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from perfgate.adapters.json_text import parse_json
 from perfgate.adapters.policy_file import describe_validation_error
-from perfgate.errors import InputDataError, SchemaVersionError, UsageError
+from perfgate.errors import InputDataError, SchemaVersionError, UsageError, excerpt
 from perfgate.models import HISTORY_SCHEMA_VERSION, HistoryPolicy, MetricRule, Policy, RunRecord, StoredRun
-from perfgate.models.base import Strict
+from perfgate.models.base import SAFE_NAME_PATTERN, Strict
 from perfgate.models.verdict import VerdictKind
 
 COMPLETED_K6_EXIT_CODES = frozenset({0, 99})  # 99: thresholds crossed, the run itself completed
@@ -56,7 +57,7 @@ HEADLINE_METRICS = frozenset(
         "vus_max",
     )
 )
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # as StoredRun.run_id / .scenario
+_SAFE_NAME = re.compile(SAFE_NAME_PATTERN)  # as StoredRun.run_id / .scenario
 _V0_RECORD_FIELDS = ("source_format", "source", "metrics", "checks", "context")
 
 
@@ -134,13 +135,13 @@ def load_json(path: Path) -> object:
     except OSError as exc:
         raise InputDataError(path, f"cannot read: {exc.strerror or exc}") from None
     try:
-        return json.loads(raw)
+        return parse_json(raw)
     except json.JSONDecodeError as exc:
         raise InputDataError(
             path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
-    except UnicodeDecodeError:
-        raise InputDataError(path, "not valid JSON: not UTF-8 text") from None
+    except ValueError as exc:
+        raise InputDataError(path, f"not valid JSON: {exc}") from None
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:
@@ -180,7 +181,7 @@ def _safe_name(what: str, value: str) -> str:
     """Untrusted text never becomes a path: one plain file-name component or a UsageError."""
     if not _is_safe_name(value):
         raise UsageError(
-            f"invalid {what} {value!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            f"invalid {what} {excerpt(value)}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return value
 

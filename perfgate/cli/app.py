@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     try:
         return COMMANDS[args.command](args, load_settings(), out)
     except PerfgateError as exc:
-        print(f"perfgate: error: {exc}", file=sys.stderr)
+        print(f"perfgate: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("perfgate: interrupted", file=sys.stderr)
@@ -189,6 +189,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             "perfgate: internal error (exit 70); this is a bug in perfgate, not a regression", file=sys.stderr
         )
         return 70
+
+
+def _one_line(message: str, limit: int = 600) -> str:
+    """The error on one bounded line: an excerpt of hostile input can never flood the log."""
+    flat = " ".join(message.splitlines())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
 def main_entry() -> None:

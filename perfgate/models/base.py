@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+SAFE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"  # run ids and scenarios: one file-name component
+
 
 class Strict(BaseModel):
     """Files and outputs perfgate owns: unknown fields are an error."""

@@ -7,7 +7,7 @@ from typing import Final, Literal
 
 from pydantic import Field
 
-from perfgate.models.base import Strict
+from perfgate.models.base import SAFE_NAME_PATTERN, Strict
 from perfgate.models.run import RunRecord
 from perfgate.models.verdict import VerdictKind
 
@@ -16,8 +16,8 @@ HISTORY_SCHEMA_VERSION: Final = 1
 
 class StoredRun(Strict):
     schema_version: Literal[1] = HISTORY_SCHEMA_VERSION
-    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    scenario: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    run_id: str = Field(pattern=SAFE_NAME_PATTERN)
+    scenario: str = Field(pattern=SAFE_NAME_PATTERN)
     recorded_at: datetime
     fingerprint: str | None = Field(default=None, description="LoadFingerprint.digest() of the run")
     verdict: VerdictKind | None = Field(default=None, description="the gate's verdict when it was recorded")

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from perfgate.models.base import Strict
+from perfgate.models.base import SAFE_NAME_PATTERN, Strict
 
 MetricType = Literal["trend", "rate", "counter", "gauge"]
 SourceFormat = Literal["summary-export", "handle-summary", "machine-summary", "ndjson", "csv"]
@@ -196,7 +196,9 @@ class RunMeta(Strict):
 
     schema_version: Literal[1] = 1
     profile: str | None = Field(default=None, description="profile file name, e.g. smoke.yaml")
-    scenario: str | None = Field(default=None, description="history key, e.g. notes-smoke")
+    scenario: str | None = Field(
+        default=None, pattern=SAFE_NAME_PATTERN, description="history key, e.g. notes-smoke"
+    )
     fingerprint: LoadFingerprint | None = None
     k6_version: str | None = None
     k6_exit_code: int

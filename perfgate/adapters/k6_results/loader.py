@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from perfgate.adapters.k6_results.aggregate import Aggregator, RawRun
 from perfgate.adapters.k6_results.catalog import RawOptions
 from perfgate.adapters.k6_results.csv_points import CsvReader
@@ -12,6 +14,7 @@ from perfgate.adapters.k6_results.shapes import ExportSummary, HandleSummary, Ma
 from perfgate.adapters.k6_results.sources import (
     EXPECTED,
     RawFormat,
+    describe,
     load_document,
     open_stream,
     sniff,
@@ -39,6 +42,13 @@ def load_result(path: Path, *, options: RawOptions | None = None, fast: bool = T
     Raises `InputDataError(path, problem)` for anything that is not a valid k6 result.
     """
     path = Path(path)
+    try:
+        return _load(path, options, fast=fast)
+    except ValidationError as exc:  # a value k6 never writes (negative count, overflowing sum)
+        raise InputDataError(path, describe(exc)) from None
+
+
+def _load(path: Path, options: RawOptions | None, *, fast: bool) -> RunRecord:
     kind = sniff(path)
     if kind is RawFormat.DOCUMENT:
         source_format, summary = read_summary(path)

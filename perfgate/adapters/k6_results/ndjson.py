@@ -20,9 +20,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from perfgate.adapters.json_text import JsonTextError, parse_json
 from perfgate.adapters.k6_results.points import PointConsumer
 from perfgate.adapters.k6_results.shapes import MetricLine, PointLine
-from perfgate.adapters.k6_results.sources import ByteStream, describe, iter_line_blocks, reject_constant
+from perfgate.adapters.k6_results.sources import ByteStream, describe, iter_line_blocks
 from perfgate.adapters.k6_results.stats import Sink
 from perfgate.adapters.k6_results.timestamps import TimestampError
 from perfgate.errors import InputDataError
@@ -126,9 +127,11 @@ class NdjsonReader:
         if not line.strip():
             return
         try:
-            record = json.loads(line, parse_constant=reject_constant)
+            record = parse_json(line)
+        except JsonTextError as exc:
+            raise InputDataError(self.path, f"line {self.lines}: {exc}") from None
         except ValueError as exc:
-            raise InputDataError(self.path, f"line {self.lines}: not JSON ({_short(exc)})") from exc
+            raise InputDataError(self.path, f"line {self.lines}: not JSON ({_short(exc)})") from None
         kind = record.get("type") if isinstance(record, dict) else None
         try:
             if kind == "Point":
@@ -154,7 +157,7 @@ class NdjsonReader:
 def _decode_tags(tags: bytes) -> dict[str, str] | None:
     """The tags object, or None when the text is not exactly a flat object of strings."""
     try:
-        decoded = json.loads(tags)
+        decoded = parse_json(tags)
     except ValueError:
         return None
     if decoded is None:

@@ -18,6 +18,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from perfgate.adapters.json_text import parse_json
 from perfgate.errors import InputDataError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -100,21 +101,17 @@ def sniff(path: Path) -> RawFormat:
 
 
 def load_document(path: Path) -> object:
-    """A whole JSON document; NaN/Infinity are refused (k6 never writes them)."""
+    """A whole JSON document (`parse_json`: finite numbers, bounded depth, valid Unicode)."""
     with open_stream(path) as stream:
         data = stream.read()
     try:
-        return json.loads(data.removeprefix(codecs.BOM_UTF8), parse_constant=reject_constant)
+        return parse_json(data.removeprefix(codecs.BOM_UTF8))
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(data.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         where = "truncated JSON" if at_end else "invalid JSON"
         raise InputDataError(path, f"{where}: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
-    except (UnicodeDecodeError, ValueError) as exc:
+    except ValueError as exc:
         raise InputDataError(path, f"invalid JSON: {exc}") from exc
-
-
-def reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a valid number (k6 never writes NaN or Infinity)")
 
 
 def validate(path: Path, model: type[M], data: object, what: str) -> M:
@@ -144,7 +141,7 @@ _BRANCHES = frozenset({"float", "int", "str", "bool", "dict", "list"})
 
 def _is_ndjson_line(line: bytes) -> bool:
     try:
-        first = json.loads(line)
+        first = parse_json(line)
     except ValueError:
         return False
     return isinstance(first, dict) and first.get("type") in ("Metric", "Point") and "metric" in first

@@ -14,6 +14,8 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, datetime
 
+_FIRST_YEAR, _LAST_YEAR = 1970, 9000  # k6 runs happen now; outside this no date arithmetic is safe
+
 
 class TimestampError(ValueError):
     """A timestamp that is neither RFC 3339 nor a Unix number."""
@@ -28,7 +30,7 @@ class EpochParser:
 
     def __call__(self, text: bytes) -> float:
         base = self._seconds.get(text[:19])
-        if base is not None and text[-1:] == b"Z" and text[19:20] == b".":
+        if base is not None and text[-1:] == b"Z" and text[19:20] == b"." and text[20:-1].isdigit():
             return base + float(text[19:-1])  # the common case: UTC with a fraction
         return self._general(text)
 
@@ -58,6 +60,8 @@ class EpochParser:
                 parsed = datetime.strptime(head.decode("ascii"), "%Y-%m-%d %H:%M:%S")
             except (UnicodeDecodeError, ValueError) as exc:
                 raise TimestampError(f"bad timestamp {_show(head)}") from exc
+        if not _FIRST_YEAR <= parsed.year <= _LAST_YEAR:
+            raise TimestampError(f"timestamp out of range {_show(head)}")
         seconds = calendar.timegm(parsed.timetuple())
         if len(self._seconds) > 100_000:  # keep memory flat on very long runs
             self._seconds.clear()
