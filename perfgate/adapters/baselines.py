@@ -57,6 +57,7 @@ HEADLINE_METRICS = frozenset(
         "vus_max",
     )
 )
+RUN_ID_RANDOM_BYTES = 8
 _SAFE_NAME = re.compile(SAFE_NAME_PATTERN)  # as StoredRun.run_id / .scenario
 _V0_RECORD_FIELDS = ("source_format", "source", "metrics", "checks", "context")
 
@@ -84,8 +85,11 @@ class PruneReport(Strict):
 
 
 def new_run_id(recorded_at: datetime) -> str:
-    """`20261123T142301Z-3f9a`: sortable by time, unique thanks to the random suffix."""
-    return recorded_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+    """`20261123T142301Z-3f9a1c07d2e8b645`: sortable by time; 64 random bits make concurrent jobs
+    (even thousands recording in the same second) collide with odds below one in 10^10."""
+    return (
+        recorded_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(RUN_ID_RANDOM_BYTES)
+    )
 
 
 def invalid_reason(record: RunRecord) -> str | None:
@@ -144,7 +148,9 @@ def load_json(path: Path) -> object:
         raise InputDataError(path, f"not valid JSON: {exc}") from None
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
+def _write_atomic(path: Path, payload: bytes, *, create: bool = False) -> None:
+    """Whole file or none. `create=True`: only if `path` does not exist yet, decided atomically
+    (`os.link` of the finished temp file fails with `FileExistsError` when another writer won)."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
     try:
@@ -153,7 +159,11 @@ def _write_atomic(path: Path, payload: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         tmp.chmod(0o644)  # mkstemp creates 0600; history files are shared through git
-        tmp.replace(path)
+        if create:
+            os.link(tmp, path)
+            tmp.unlink()
+        else:
+            tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -171,6 +181,10 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _taken(path: Path) -> UsageError:
+    return UsageError(f"run {path.stem!r} already exists in {path.parent}; run ids are never reused")
 
 
 def _is_safe_name(value: str) -> bool:
@@ -240,7 +254,7 @@ class BaselineStore:
             raise UsageError("recorded_at must carry a time zone")
         path = self.run_path(scenario, run_id if run_id is not None else new_run_id(recorded_at))
         if path.exists():
-            raise UsageError(f"run {path.stem!r} already exists in {path.parent}; run ids are never reused")
+            raise _taken(path)
         reason = invalid_reason(record)
         stored = StoredRun(
             run_id=path.stem,
@@ -253,8 +267,12 @@ class BaselineStore:
             commit=commit,
             record=record,
         )
+        self._check_inside(path.parent)
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_json(path, stored)
+        try:
+            _write_atomic(path, dump_json(stored), create=True)
+        except FileExistsError:  # another writer recorded the same run id a moment ago
+            raise _taken(path) from None
         return stored
 
     def runs(self, scenario: str) -> list[StoredRun]:
@@ -322,7 +340,14 @@ class BaselineStore:
             _write_atomic(self.run_path(scenario, run_id), payload)
         _fsync_dir(self.run_dir(scenario))
 
+    def _check_inside(self, path: Path) -> None:
+        """Symlinks may not lead a read or a write out of the baselines folder."""
+        root = self.root.resolve()
+        if not path.resolve().is_relative_to(root):
+            raise InputDataError(path, f"a symlink leads outside the baselines folder {self.root}: refused")
+
     def _load(self, path: Path, scenario: str) -> StoredRun:
+        self._check_inside(path)
         run = parse_stored_run(load_json(path), path)
         if run.run_id != path.stem:
             raise InputDataError(path, f"run_id {run.run_id!r} does not match the file name")
