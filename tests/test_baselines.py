@@ -97,7 +97,7 @@ def test_file_is_sorted_indented_versioned_json_with_trailing_newline(tmp_path: 
 def test_default_run_id_is_utc_timestamp_plus_suffix_and_time_is_stored_in_utc(tmp_path: Path) -> None:
     local = datetime(2026, 11, 23, 16, 23, 1, tzinfo=timezone(timedelta(hours=2)))
     stored = BaselineStore(tmp_path).record(SCENARIO, make_run_record(), recorded_at=local)
-    assert re.fullmatch(r"20261123T142301Z-[0-9a-f]{4}", stored.run_id)
+    assert re.fullmatch(r"20261123T142301Z-[0-9a-f]{16}", stored.run_id)
     assert stored.recorded_at == local and stored.recorded_at.utcoffset() == timedelta(0)
 
 
