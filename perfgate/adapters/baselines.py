@@ -1,10 +1,12 @@
 """The history store: one JSON file per run under `<root>/<scenario>/runs/<run_id>.json`.
 
 Concurrent writers and git merges never conflict: every run gets a file of its own with a
-unique name (default run id: UTC time + random suffix, `20261123T142301Z-3f9a`) and no file is
-ever appended to. Writes are atomic (temp file in the same directory, flush, fsync,
-`os.replace`, fsync of the directory): a crash leaves the whole file or none, and a leftover
-temp file (`.<name>.*.tmp`, hidden) is never read as a run.
+unique name (default run id: UTC time + 64 random bits, `20261123T142301Z-3f9a1c07d2e8b645`) and
+no file is ever appended to. Writes are atomic (temp file in the same directory, flush, fsync,
+then `os.link` for a new run — which fails when the id is taken, so of two writers racing for
+one id exactly one wins and the other is told — or `os.replace` for a rewrite, then fsync of the
+directory): a crash leaves the whole file or none, and a leftover temp file (`.<name>.*.tmp`,
+hidden) is never read as a run. Symlinks that lead out of the root are refused (read and write).
 
 Each file is a `StoredRun` as JSON with sorted keys, 2-space indent and a trailing newline,
 carrying `schema_version`. Older versions are upgraded on read, one step at a time
