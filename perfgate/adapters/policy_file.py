@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from perfgate.adapters.yaml_bounds import check_yaml_bounds
 from perfgate.errors import InputDataError
 from perfgate.models import Policy
 
@@ -106,6 +107,7 @@ def load_policy(path: Path | None) -> Policy:
 
 def parse_policy(text: str, *, source: str = "perfgate.yml") -> Policy:
     """YAML text -> `Policy`. An empty document means every default."""
+    check_yaml_bounds(text, source)
     try:
         data = YAML(typ="safe", pure=True).load(text)
     except MarkedYAMLError as exc:

@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from perfgate.adapters.json_text import JsonTextError, parse_json
+from perfgate.adapters.yaml_bounds import check_yaml_bounds
 from perfgate.errors import InputDataError
 from perfgate.models import LoadFingerprint, MetricKey, Stage
 from perfgate.models.base import Strict
@@ -77,10 +79,14 @@ def load_profile(path: Path | str, *, script: Path | None = None) -> Profile:
 
 def parse_profile_text(text: str, *, source: object, json_format: bool = False) -> dict[str, Any]:
     """Profile text -> validated k6 options. Errors name `source` and, for syntax, the line."""
+    if not json_format:
+        check_yaml_bounds(text, source)
     try:
-        data = json.loads(text) if json_format else yaml.safe_load(text)
+        data = parse_json(text) if json_format else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise InputDataError(source, f"JSON syntax error at line {exc.lineno}: {exc.msg}") from exc
+    except JsonTextError as exc:
+        raise InputDataError(source, str(exc)) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

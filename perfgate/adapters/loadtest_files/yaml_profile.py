@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from perfgate.adapters.loadtest_files.common import missing, number_text
+from perfgate.adapters.yaml_bounds import check_yaml_bounds
 from perfgate.errors import InputDataError
 from perfgate.models import HealPlan, Stage, StageChange
 
@@ -40,6 +41,7 @@ def _dump(yaml: YAML, data: Any) -> str:
 
 def load_round_trip(path: Path, text: str) -> tuple[YAML, Any]:
     """The ruamel document and a YAML instance that writes it back unchanged."""
+    check_yaml_bounds(text, path)
     for layout in LAYOUTS:
         yaml = _yaml(layout)
         try:
@@ -56,11 +58,22 @@ def load_round_trip(path: Path, text: str) -> tuple[YAML, Any]:
 def rewrite_yaml(path: Path, text: str, plan: HealPlan) -> str:
     yaml, data = load_round_trip(path, text)
     thresholds = data.get("thresholds") or {}
+    shared: dict[tuple[int, str], tuple[str, str]] = {}  # (list, old) -> (new, metric): aliases
     for threshold in plan.thresholds:
         items = thresholds.get(threshold.metric)
         if not isinstance(items, list):
             raise missing(path, f"threshold metric {threshold.metric!r}", list(thresholds))
-        _replace_expression(path, items, threshold.old or "", threshold.new)
+        old = threshold.old or ""
+        done = shared.get((id(items), old))
+        if done is None:
+            _replace_expression(path, items, old, threshold.new)
+            shared[(id(items), old)] = (threshold.new, threshold.metric)
+        elif done[0] != threshold.new:
+            raise InputDataError(
+                path,
+                f"{threshold.metric} and {done[1]} share one anchored threshold list (&anchor/*alias)"
+                f" but the heal wants {threshold.new!r} and {done[0]!r}; give them their own lists",
+            )
     for stage in sorted(plan.stages, key=lambda c: c.stage, reverse=True):
         _apply_stage(path, _stage_list(path, data, stage.scenario), stage)
     return _dump(yaml, data)
