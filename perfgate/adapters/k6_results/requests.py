@@ -8,14 +8,14 @@ tag (k6 sets it to the URL when the script gives none); requests made in `setup(
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from perfgate.adapters.json_text import parse_json
 from perfgate.adapters.k6_results.shapes import PointLine
-from perfgate.adapters.k6_results.sources import describe, iter_line_blocks, open_stream, reject_constant
+from perfgate.adapters.k6_results.sources import describe, iter_line_blocks, open_stream
 from perfgate.errors import InputDataError
 from perfgate.models.compare import Arm, EndpointSamples, HalfSamples
 
@@ -59,7 +59,7 @@ def load_request_samples(path: Path, arm: Arm) -> HalfSamples:
 
 def _parse(path: Path, lineno: int, line: bytes) -> PointLine:
     try:
-        return PointLine.model_validate(json.loads(line, parse_constant=reject_constant))
+        return PointLine.model_validate(parse_json(line))
     except ValueError as exc:
         problem = describe(exc) if isinstance(exc, ValidationError) else f"not JSON ({exc})"
         raise InputDataError(path, f"line {lineno}: {problem}") from exc
