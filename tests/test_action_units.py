@@ -42,7 +42,7 @@ def test_workflow_command_escapes_data_and_properties() -> None:
 def test_a_hostile_message_cannot_start_another_command() -> None:
     line = actions.annotation("warning", "x\n::add-mask::secret\n::error::forged")
     (only,) = line.splitlines()  # commands start a line: the rest stays this command's data
-    assert only.startswith("::warning::x%0A::add-mask::")
+    assert only.startswith("::warning::x%0A:%3Aadd-mask:%3A")
 
 
 def test_outputs_use_a_heredoc_for_multiline_values(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@
 
 Paths arrive as arguments (the action passes `$GITHUB_OUTPUT` and friends on the command line):
 only `perfgate.settings` reads the environment. Workflow-command escaping follows the runner
-(actions/toolkit `command.ts`): data escapes `%`, `\\r`, `\\n`; property values also `:` and `,`.
+(actions/toolkit `command.ts`): data escapes `%`, `\\r`, `\\n` (and `::`); property values also `:`
+and `,`. Outputs and env always use the multi-line form with a random delimiter.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from perfgate.errors import InputDataError, UsageError
+from perfgate.errors import InputDataError, UsageError, excerpt
 from perfgate.models import PublishResult, Verdict
 
 AnnotationLevel = Literal["error", "warning", "notice"]
@@ -29,12 +30,24 @@ AnnotationLevel = Literal["error", "warning", "notice"]
 # from a pull request: running a PR's k6 script or target there would hand it those secrets.
 PRIVILEGED_EVENTS = frozenset({"pull_request_target", "workflow_run"})
 PR_EVENTS = frozenset({"pull_request", "pull_request_review", "pull_request_review_comment"})
+# Events whose code and token perfgate understands. Every other one (issue_comment, merge_group,
+# release, a new event GitHub adds...) runs read-only: nothing pushed, opened or commented.
+WRITE_EVENTS = frozenset({"push", "schedule", "workflow_dispatch", "workflow_run", *PR_EVENTS})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
+_COMMAND_LINE = re.compile(r"^([ \t]*):(?=:)", re.MULTILINE)
 READ_ONLY_ACTORS = frozenset({"dependabot[bot]"})
 
 
 def escape_data(text: str) -> str:
-    """Message part of a workflow command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Message part of a workflow command: `%`, CR and LF encoded, and `::` broken up so no part
+    of a message can ever read as another command (the runner shows `%3A` literally; a small price)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace("::", ":%3A")
+
+
+def neutralize_commands(text: str) -> str:
+    """Log text from other sources (sub-command stderr, k6 output) with no line the runner would
+    take for a workflow command: a line starting with `::` (after blanks) gets its first `:` encoded."""
+    return _COMMAND_LINE.sub(lambda match: match.group(1) + "%3A:", text)
 
 
 def escape_property(text: str) -> str:
@@ -57,17 +70,19 @@ def annotation(
 
 
 def _file_entry(name: str, value: str) -> str:
-    if "\n" not in value and "\r" not in value:
-        return f"{name}={value}\n"
+    """Always the multi-line form with a random delimiter: no value can end the entry early or
+    add another output, whatever it holds."""
     delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+    while delimiter in value:  # 128 random bits: never in practice, but never possible either
+        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
 def _append(path: Path, entries: Mapping[str, str], kind: str) -> None:
     lines = []
     for name, value in entries.items():
-        if not name or "=" in name or "<<" in name or "\n" in name:
-            raise UsageError(f"{kind} name {name!r} is not allowed")
+        if not _NAME.fullmatch(name):
+            raise UsageError(f"{kind} name {excerpt(name)} is not allowed")
         lines.append(_file_entry(name, value))
     with path.open("a", encoding="utf-8") as handle:
         handle.write("".join(lines))
@@ -167,6 +182,11 @@ def judge_event(event: Event) -> EventJudgement:
         return EventJudgement(
             refused="refusing to run k6 under workflow_run triggered by a pull request: the run has "
             "the base repository's secrets while the code is the PR's. Use the pull_request event."
+        )
+    if event.name not in WRITE_EVENTS:
+        return EventJudgement(
+            read_only=f"event {excerpt(event.name)} is not one perfgate writes on: read-only run, "
+            "nothing is pushed, commented or opened"
         )
     if event.name in PR_EVENTS:
         head = event.head_repository

@@ -42,7 +42,9 @@ _OUT = _args("github-output", **_PATH)
 _SUMMARY = [*_OUT, *_args("step-summary", **_PATH)]
 _HISTORY = [*_args("baselines policy", **_PATH), *_args("scenario", **_STR)]
 _INPUTS = (
-    " ".join(CHOICES) + " k6-version faults repeats event-name repository compare-base-ref compare-max-pairs"
+    " ".join(CHOICES)
+    + " k6-version faults repeats event-name repository compare-base-ref compare-max-pairs"
+    + " compose-file base-url health-url"
 )
 ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
     "preflight": ("validate the inputs and the event", [_args(_INPUTS, default=""), _args("event-path", **_PATH), _OUT]),

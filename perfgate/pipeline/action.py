@@ -18,6 +18,7 @@ in the request, so nothing here reads the environment.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 from perfgate.adapters import actions
 from perfgate.adapters.target import wait_for_health
-from perfgate.errors import UsageError
+from perfgate.errors import UsageError, excerpt
 from perfgate.paths import BUNDLED_PROFILE, NOTES_SCRIPT
 from perfgate.pipeline import action_compare, action_publish
 from perfgate.pipeline import run as running
@@ -47,6 +48,8 @@ from perfgate.pipeline.reports import write_run_reports
 from perfgate.settings import Settings
 
 COMPOSE_BASE_URL = "http://127.0.0.1:8000"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_URL = re.compile(r"https?://[^\s]+")
 Target = Literal["notes-api", "compose", "command", "url"]
 
 
@@ -60,6 +63,9 @@ class PreflightRequest(StepRequest):
     repeats: str = ""
     event_name: str = ""
     repository: str = ""
+    compose_file: str = ""
+    base_url: str = ""
+    health_url: str = ""
     event_path: Path | None = None
     github_output: Path | None = None
     compare_base_ref: str = ""
@@ -113,6 +119,19 @@ def _check_inputs(request: PreflightRequest) -> None:
         action_compare.check_compare_inputs(
             request.compare_base_ref, request.compare_max_pairs, request.target, request.mode
         )
+    _check_text_inputs(request)
+
+
+def _check_text_inputs(request: PreflightRequest) -> None:
+    """Free-text inputs that become paths or URLs: one line, no option look-alikes, real URLs."""
+    for name in ("compose-file", "base-url", "health-url"):
+        value = getattr(request, name.replace("-", "_"))
+        if _CONTROL.search(value) or value.startswith("-"):
+            raise UsageError(
+                f"input {name}: control characters or a leading '-' are not allowed: {excerpt(value)}"
+            )
+        if name != "compose-file" and value and not _URL.fullmatch(value):
+            raise UsageError(f"input {name}: expected an http(s) URL, got {excerpt(value)}")
 
 
 def _effective_heal(request: PreflightRequest, read_only: bool, log: Log) -> str:

@@ -54,7 +54,8 @@ class Log:
         self.lines: list[str] = []
 
     def say(self, message: str) -> None:
-        self.lines.append(message.rstrip("\n") + "\n")
+        """A plain line; no part of it can read as a workflow command (a metric named `x\\n::warning::`)."""
+        self.lines.append(actions.neutralize_commands(message.rstrip("\n")) + "\n")
 
     def annotate(self, level: actions.AnnotationLevel, message: str, title: str = "perfgate") -> None:
         self.lines.append(actions.annotation(level, message, title=title))
