@@ -39,8 +39,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PERFGATE_LLM_API_KEY", "OPENAI_API_KEY"),
         description="API key for --explain (never logged)",
     )
-    llm_timeout_s: float = Field(default=30.0, gt=0, description="per-request timeout for --explain")
-    llm_max_retries: int = Field(default=2, ge=0, le=5, description="bounded retries for --explain")
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, le=600, description="total time budget of --explain, all attempts together"
+    )
+    llm_max_retries: int = Field(
+        default=2, ge=0, le=5, description="retries of a timeout/429/5xx for --explain, within the budget"
+    )
 
     # publishing (healing as a commit or a PR) and PR comments
     github_token: SecretStr | None = Field(
