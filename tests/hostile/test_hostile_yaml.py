@@ -139,7 +139,7 @@ def healable_history(tmp_path: Path) -> Path:
 
     from perfgate.adapters.baselines import BaselineStore
     from perfgate.adapters.profiles import compute_fingerprint
-    from perfgate.pipeline.run import NOTES_SCRIPT
+    from perfgate.paths import NOTES_SCRIPT
 
     profile = tmp_path / "fingerprint.yaml"
     profile.write_text(SHARED)
