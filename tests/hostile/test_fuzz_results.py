@@ -98,8 +98,12 @@ def raw_lines(draw: st.DrawFn, source: str, is_json: bool) -> str:
     lines = source.splitlines()
     for _ in range(draw(st.integers(1, 3))):
         index = draw(st.integers(1, len(lines) - 1))
-        if is_json and draw(st.booleans()):
-            line = json.dumps(mutate_tree(draw, json.loads(lines[index])), ensure_ascii=draw(st.booleans()))
+        if is_json and lines[index].startswith("{") and lines[index].endswith("}") and draw(st.booleans()):
+            try:
+                parsed = json.loads(lines[index])
+            except (ValueError, RecursionError):  # a line an earlier draw already broke
+                parsed = {}
+            line = json.dumps(mutate_tree(draw, parsed), ensure_ascii=draw(st.booleans()))
         elif not is_json and draw(st.booleans()):
             cells = lines[index].split(",")
             cell = draw(st.integers(0, len(cells) - 1))

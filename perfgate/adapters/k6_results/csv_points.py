@@ -105,7 +105,10 @@ class CsvReader:
     def _tags(self, rest: bytes) -> dict[str, str]:
         if rest.count(b'"') % 2:
             raise InputDataError(self.path, f"line {self.lines}: CSV cells spanning lines are not supported")
-        cells = next(csv.reader([rest.decode("utf-8", "replace").rstrip("\r\n")]))
+        try:
+            cells = next(csv.reader([rest.decode("utf-8", "replace").rstrip("\r\n")]))
+        except csv.Error as exc:  # e.g. a carriage return inside an unquoted cell
+            raise InputDataError(self.path, f"line {self.lines}: not CSV ({exc})") from None
         if len(cells) != len(self._columns):
             raise InputDataError(
                 self.path, f"line {self.lines}: expected {len(self._columns) + 3} CSV columns"
