@@ -338,15 +338,12 @@ def test_pr_branch_is_replaced_with_force_with_lease(world: GitWorld, work: Path
     repo = world.repo(work)
     world.write(work, SMOKE, HEALED)
     first = repo.commit_files([work / SMOKE], MESSAGE, branch=BRANCH)
-    assert repo.push("origin", BRANCH, force_with_lease=True) == first
-    # someone (another run) moves perfgate's branch; the next heal replaces it wholesale
-    other = world.clone("other")
-    world.git(other, "checkout", "--quiet", BRANCH)
-    world.write(other, SMOKE, "# stale heal\n")
-    world.commit_all(other, "stale")
-    world.git(other, "push", "--quiet", "origin", BRANCH)
+    assert repo.push("origin", BRANCH, force_with_lease=True, lease="") == first
+    # the next heal replaces perfgate's own previous commit wholesale, leased on what it fetched
+    lease = repo.fetch_branch("origin", BRANCH)
+    assert lease == first and repo.foreign_commits(lease, "HEAD") == []
     world.write(work, SMOKE, HEALED.replace("p(95)<40", "p(95)<42"))
     second = repo.commit_files([work / SMOKE], MESSAGE, branch=BRANCH)
-    assert repo.push("origin", BRANCH, force_with_lease=True) == second
+    assert repo.push("origin", BRANCH, force_with_lease=True, lease=lease) == second
     assert world.remote_rev(BRANCH) == second
     assert world.remote_rev(f"{BRANCH}~1") == world.remote_rev("main")

@@ -1,6 +1,7 @@
 """git for publishing a heal: allow-listed commits, the loop guard, and a push that survives a race.
 
-Every git call goes through gitpython's argument lists (no shell); paths always follow `--`.
+Every git call goes through gitpython's argument lists (no shell); paths always follow `--` as
+`:(literal)` pathspecs, symlinks are refused, and a commit holds the files asked for and nothing else.
 Untrusted text (scenario names, branch names) is validated before it becomes a ref.
 
 Two ways to commit (`commit_files`):
@@ -8,8 +9,10 @@ Two ways to commit (`commit_files`):
 - PR mode (`branch="perfgate/heal-<scenario>"`): the commit is built in a private index on top of
   HEAD and the branch is pointed at it. HEAD, the index and the working tree stay as they were, and
   the branch always holds exactly one perfgate commit on top of the base (an existing branch is
-  reset, or reused when it already holds the same tree on the same base). It is pushed with
-  `--force-with-lease`: the branch is perfgate's own.
+  reset, or reused when it already holds the same tree on the same base). When the remote branch
+  holds commits someone else pushed (a reviewer's fix-up), the new commit goes on top of them
+  instead. It is pushed with `--force-with-lease` on the commit perfgate fetched before computing,
+  so a commit pushed meanwhile breaks the lease (`LeaseBroken`) and is never overwritten.
 - commit mode (`branch=None`): the same commit on the current branch, `[skip ci]` added; the
   index entries of the committed paths follow the new HEAD. Pushed fast-forward only; on a race
   the branch is rebased onto the remote (or recomputed when the rebase conflicts) and pushed again.
@@ -141,10 +144,20 @@ class GitRepo:
 
     def _relative(self, file: Path | str) -> str:
         path = Path(file)
-        absolute = (path if path.is_absolute() else self.root / path).resolve()
+        given = path if path.is_absolute() else self.root / path
+        if given.is_symlink():
+            raise UsageError(f"refusing to commit {file}: it is a symlink")
+        absolute = given.parent.resolve() / given.name
         if not absolute.is_relative_to(self.root) or absolute == self.root:
             raise UsageError(f"{file} is outside the repository {self.root}")
         return absolute.relative_to(self.root).as_posix()
+
+    def _check_only(self, paths: Sequence[str], base: str, env: Mapping[str, str]) -> None:
+        """The private index differs from `base` in `paths` and nothing else."""
+        changed = self._out("diff-index", "--cached", "--name-only", "--no-renames", "-z", base, env=env)
+        extra = sorted(set(filter(None, changed.split("\x00"))) - set(paths))
+        if extra:
+            raise UsageError(f"refusing to commit {', '.join(extra[:5])}: not among the files asked for")
 
     def _check_allowed(self, paths: Sequence[str], allow: Sequence[str]) -> None:
         patterns = [glob_regex(p) for p in allow]
@@ -181,8 +194,12 @@ class GitRepo:
         branch: str | None,
         allow: Sequence[str] = DEFAULT_ALLOW,
         when: datetime | None = None,
+        onto: str | None = None,
     ) -> str | None:
-        """Commit `files` (working-tree content) on top of HEAD; None when they equal HEAD already."""
+        """Commit `files` (working-tree content) on top of HEAD; None when they equal HEAD already.
+
+        `onto` (PR mode): build on that commit instead (the remote heal branch when it holds
+        someone else's commits), so nothing on the branch is dropped."""
         paths = sorted({self._relative(f) for f in files})
         self._check_allowed(paths, allow)
         head = self.rev("HEAD")
@@ -192,15 +209,25 @@ class GitRepo:
             raise UsageError(f"PR-mode commits go on a {HEAL_BRANCH_PREFIX}<scenario> branch, not {branch!r}")
         if branch is not None:
             heal_branch(branch.removeprefix(HEAL_BRANCH_PREFIX))
-        with self._private_index() as index_env:
-            self._git("read-tree", head, env=index_env)
-            self._git("add", "--all", "--", *paths, env=index_env)
-            tree = self._out("write-tree", env=index_env)
-        if tree == self._out("rev-parse", f"{head}^{{tree}}"):
+        parent = onto or head
+        tree = self._tree_with(parent, paths)
+        if tree == self._out("rev-parse", f"{parent}^{{tree}}"):
             return None
         if branch is None:
             return self._commit_on_current(head, tree, paths, message, when)
+        if onto is not None:  # on top of someone's commits on the branch: keep them
+            sha = self._commit_tree(onto, tree, message, when)
+            self._git("update-ref", "-m", "perfgate: heal", f"refs/heads/{branch}", sha)
+            return sha
         return self._commit_on_branch(branch, head, tree, message, when)
+
+    def _tree_with(self, base: str, paths: Sequence[str]) -> str:
+        """`base`'s tree with the working-tree content of `paths` (taken literally, never as globs)."""
+        with self._private_index() as index_env:
+            self._git("read-tree", base, env=index_env)
+            self._git("add", "--all", "--", *_literal(paths), env=index_env)
+            self._check_only(paths, base, index_env)
+            return self._out("write-tree", env=index_env)
 
     def _commit_tree(self, head: str, tree: str, message: str, when: datetime | None) -> str:
         return self._out("commit-tree", tree, "-p", head, "-m", message, env=self._commit_env(when))
@@ -215,7 +242,7 @@ class GitRepo:
             message = _with_subject_suffix(message, SKIP_CI)
         sha = self._commit_tree(head, tree, message, when)
         self._git("update-ref", "-m", "perfgate: heal", f"refs/heads/{current}", sha, head)
-        self._git("reset", "--quiet", "HEAD", "--", *paths)
+        self._git("reset", "--quiet", "HEAD", "--", *_literal(paths))
         return sha
 
     def _commit_on_branch(
@@ -257,6 +284,19 @@ class GitRepo:
         out = self._out("ls-remote", remote, f"refs/heads/{branch}")
         return out.split()[0] if out else ""
 
+    def fetch_branch(self, remote: str, branch: str) -> str:
+        """Fetch `remote`'s `branch` (its objects become local); its commit, or "" when absent."""
+        self._check_push_target(remote, branch, force=False)
+        sha = self.remote_sha(remote, branch)
+        if sha:
+            self._git("fetch", "--quiet", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+        return sha
+
+    def foreign_commits(self, tip: str, base: str) -> list[str]:
+        """Commits on `tip` but not on `base` that perfgate did not make (a reviewer's fix-ups)."""
+        shas = self._out("rev-list", tip, "--not", base, "--").split()
+        return [sha for sha in shas if not self.is_perfgate_commit(sha)]
+
     def push(
         self,
         remote: str,
@@ -264,20 +304,31 @@ class GitRepo:
         *,
         retries: int = 3,
         force_with_lease: bool = False,
+        lease: str | None = None,
         recompute: Callable[[], str | None] | None = None,
     ) -> str | None:
-        """Push `branch` to `remote`; return the commit pushed, None when a recompute left nothing."""
+        """Push `branch` to `remote`; return the commit pushed, None when a recompute left nothing.
+
+        `force_with_lease` needs `lease`: the remote branch's commit as perfgate saw it before
+        computing ("" = absent). Never read just before pushing: a commit pushed by someone in
+        between must make the push fail (`LeaseBroken`), not be overwritten."""
         self._check_push_target(remote, branch, force_with_lease)
+        if force_with_lease and lease is None:
+            raise UsageError("force-with-lease needs the lease perfgate computed on")
         for attempt in range(retries + 1):
             local = self.rev(f"refs/heads/{branch}")
             if local is None:
                 raise UsageError(f"no local branch {branch!r} to push")
-            lease = self.remote_sha(remote, branch) if force_with_lease else None
             status, out, err = self._git(
-                "push", "--porcelain", *_push_args(remote, branch, lease), check=False
+                "push",
+                "--porcelain",
+                *_push_args(remote, branch, lease if force_with_lease else None),
+                check=False,
             )
             if status == 0:
                 return local
+            if force_with_lease and any(mark in out + err for mark in _REJECTED):
+                raise LeaseBroken(f"{remote}/{branch} moved since perfgate read it: {_detail(out, err)}")
             if not any(mark in out + err for mark in _REJECTED) or attempt == retries:
                 detail = _detail(out, err)
                 raise ExternalError(
@@ -313,6 +364,15 @@ class GitRepo:
             raise ExternalError(f"{remote}/{branch} moved and the commit does not rebase onto it: {detail}")
         self._git("reset", "--quiet", "--keep", tracking)
         return recompute() is not None
+
+
+class LeaseBroken(ExternalError):
+    """The remote heal branch moved after perfgate read it: recompute on top, never overwrite."""
+
+
+def _literal(paths: Sequence[str]) -> list[str]:
+    """Pathspecs that mean exactly these files: `*`, `?`, `[` and `:` in a name stay characters."""
+    return [f":(literal){path}" for path in paths]
 
 
 def _detail(out: str, err: str, limit: int = 800) -> str:

@@ -99,7 +99,11 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
     )
     outcome = heal(request, today=datetime.now(UTC).date(), say=_say)
     if args.publish and outcome.written:
-        _say(render_publish_line(publish_heal(args.profile, outcome.plan, args.publish, settings)))
+        _say(
+            render_publish_line(
+                publish_heal(args.profile, outcome.plan, args.publish, settings, original=outcome.original)
+            )
+        )
     explanation = explain_heal(outcome, settings) if args.explain else None
     if args.format == "json":
         data = outcome.plan.model_dump(mode="json")

@@ -78,7 +78,7 @@ def _heal(request: HealStepRequest, settings: Settings, log: Log) -> tuple[HealO
     outcome = heal(heal_request, today=datetime.now(UTC).date(), say=log.say)
     if request.publish == "dry-run" or not outcome.written:
         return outcome, None
-    result = publish_heal(request.profile, outcome.plan, request.publish, settings)
+    result = publish_heal(request.profile, outcome.plan, request.publish, settings, original=outcome.original)
     log.say(render_publish_line(result))
     return outcome, result
 

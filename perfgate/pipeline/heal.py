@@ -71,6 +71,7 @@ class HealOutcome(Frozen):
     written: bool
     verified: bool | None = None
     judged: Judged | None = None  # the --result run's verdict (for --explain)
+    original: str | None = None  # the file's text before the rewrite (restored when publishing is refused)
 
 
 def _scenario(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> tuple[Path, str]:
@@ -180,7 +181,12 @@ def heal(request: HealRequest, *, today: date, say: Progress) -> HealOutcome:
             check_healed_script(find_k6(request.k6), file.path, rewrite.text, plan.thresholds)
         save_loadtest_file(file.path, rewrite.text)
     return HealOutcome(
-        plan=plan, rewrite=rewrite, written=not request.dry_run, verified=verified, judged=judged
+        plan=plan,
+        rewrite=rewrite,
+        written=not request.dry_run,
+        verified=verified,
+        judged=judged,
+        original=file.text,
     )
 
 

@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from perfgate.adapters.git_repo import HEAL_TRAILER, GitRepo, find_repo_root, heal_branch
+from perfgate.adapters.git_repo import HEAL_TRAILER, GitRepo, LeaseBroken, find_repo_root, heal_branch
 from perfgate.adapters.github import GitHubClient, make_github_client
+from perfgate.adapters.loadtest_files.common import write_text_atomic
 from perfgate.core.render.markdown import escape_md
 from perfgate.errors import UsageError
 from perfgate.models import HealPlan, PublishResult, Stage, StageChange, ThresholdChange
@@ -25,6 +26,8 @@ from perfgate.settings import Settings
 
 PublishMode = Literal["commit", "pr"]
 Recompute = Callable[[], HealPlan | None]
+
+_LEASE_ATTEMPTS = 3  # the heal branch moved while we computed: fetch and build on it again
 
 
 def _num(value: float | None) -> str:
@@ -167,13 +170,34 @@ def _publish_pr(
     now: datetime | None,
 ) -> PublishResult:
     branch = heal_branch(plan.scenario)
-    sha = git.commit_files(files, render_commit_message(plan, skip_ci=False), branch=branch, when=now)
+    sha = _push_heal_branch(git, files, plan, remote, branch, now)
     if sha is None:
         return PublishResult(operation="unchanged", branch=branch, notice="the base already holds the heal")
-    git.push(remote, branch, force_with_lease=True)
     title = f"perfgate: heal the load test for {plan.scenario}"
     result = github.upsert_pull_request(head=branch, base=base, title=title, body=render_heal_markdown(plan))
     return result.model_copy(update={"commit": sha})
+
+
+def _push_heal_branch(
+    git: GitRepo, files: list[Path], plan: HealPlan, remote: str, branch: str, now: datetime | None
+) -> str | None:
+    """Commit and push the heal branch, leased on the commit fetched before computing. Someone's
+    commits on the branch are kept (ours goes on top); when the branch moves meanwhile, again."""
+    message = render_commit_message(plan, skip_ci=False)
+    for attempt in range(_LEASE_ATTEMPTS):
+        lease = git.fetch_branch(remote, branch)
+        foreign = bool(lease) and bool(git.foreign_commits(lease, "HEAD"))
+        sha = git.commit_files(files, message, branch=branch, when=now, onto=lease if foreign else None)
+        if sha is None:
+            return None
+        try:
+            git.push(remote, branch, force_with_lease=True, lease=lease)
+        except LeaseBroken:
+            if attempt == _LEASE_ATTEMPTS - 1:
+                raise
+            continue
+        return sha
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @contextlib.contextmanager
@@ -230,7 +254,24 @@ def publish(
         return _publish_pr(repo, files, plan, client, remote, target, now)
 
 
-def publish_heal(profile: Path, plan: HealPlan, mode: PublishMode, settings: Settings) -> PublishResult:
-    """`heal --publish`: commit the healed profile in the git checkout that holds it (and open the PR)."""
-    path = profile.resolve()
-    return publish(find_repo_root(path), [path], plan, mode, settings)
+def publish_heal(
+    profile: Path, plan: HealPlan, mode: PublishMode, settings: Settings, *, original: str | None = None
+) -> PublishResult:
+    """`heal --publish`: commit the healed profile in the git checkout that holds it (and open the PR).
+
+    `original`: the profile's text before the heal. When publishing is refused (an error, or skipped:
+    read-only, no token, loop guard), the profile gets it back: a refused heal leaves no rewrite behind."""
+    path = profile.parent.resolve() / profile.name
+    try:
+        result = publish(find_repo_root(path), [path], plan, mode, settings)
+    except BaseException:
+        _restore(path, original)
+        raise
+    if result.operation == "skipped":
+        _restore(path, original)
+    return result
+
+
+def _restore(path: Path, original: str | None) -> None:
+    if original is not None and not path.is_symlink():
+        write_text_atomic(path, original)

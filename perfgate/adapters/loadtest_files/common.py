@@ -71,7 +71,12 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file in the same directory and `os.replace`."""
+    """Write `text` to `path` via a temp file in the same directory and `os.replace`.
+
+    A symlink is refused: replacing it would turn the link into a regular file (and a commit
+    would then push that file where the link was)."""
+    if path.is_symlink():
+        raise InputDataError(path, "is a symlink: perfgate does not rewrite through links; give its target")
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp = Path(name)
     try:
