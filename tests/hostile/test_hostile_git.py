@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from fake_github import FakeGitHub
 from git_world import SMOKE, SMOKE_TEXT, GitWorld
+from test_publish import make_plan
 
 from perfgate.adapters.git_repo import LeaseBroken
 from perfgate.adapters.github import GitHubClient
 from perfgate.adapters.loadtest_files.common import write_text_atomic
 from perfgate.errors import InputDataError, UsageError
-from perfgate.models import HealPlan, ThresholdChange, ThresholdEvidence
+from perfgate.models import HealPlan
 from perfgate.pipeline.publish import publish, publish_heal
 from perfgate.settings import Settings
 
@@ -30,26 +31,7 @@ NO_GITHUB = Settings.model_construct(github_token=None, github_repository=None)
 
 
 def plan(limit: int = 40) -> HealPlan:
-    change = ThresholdChange(
-        metric="http_req_duration",
-        aggregation="p(95)",
-        old="p(95)<150",
-        new=f"p(95)<{limit}",
-        old_limit=150,
-        new_limit=limit,
-        direction="tighten",
-        reason="sustained improvement",
-        evidence=ThresholdEvidence(
-            history_runs=20,
-            median=31.2,
-            spread=1.9,
-            upper_bound=35.0,
-            anchor=30.8,
-            headroom=1.15,
-            ceiling=200,
-        ),
-    )
-    return HealPlan(scenario="notes-smoke", profile=SMOKE, thresholds=[change])
+    return make_plan(limit, stages=[])
 
 
 @pytest.fixture
