@@ -1,5 +1,12 @@
 """Shared fixtures.
 
+clean_env (autouse): every test starts without PERFGATE_*, NO_COLOR, OPENAI_* and GITHUB_* in the
+environment, so a developer's settings never change a result; a test sets what it needs.
+
+world: a real git world (bare remote + clones, fixed identity and dates) in tmp_path.
+fake_github / github: the strict GitHub fake (`fake_github.FakeGitHub`, which knows the world's
+branches) and a real `GitHubClient` talking to it through httpx.MockTransport.
+
 notes_server / notes_server_factory: the real notes API (target_app) under gunicorn on
 127.0.0.1, a free port and a fresh SQLite file per server; always stopped at teardown.
 
@@ -30,7 +37,11 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from fake_github import FakeGitHub
+from git_world import GitWorld
 from hypothesis import settings
+
+from perfgate.adapters.github import GitHubClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,3 +164,31 @@ def notes_server(
     """One server; parametrize indirectly with a dict of NOTES_* env to configure it."""
     env: dict[str, str] = getattr(request, "param", None) or {}
     return notes_server_factory(**env)
+
+
+_ENV_PREFIXES = ("PERFGATE_", "OPENAI_", "GITHUB_")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(_ENV_PREFIXES) or name == "NO_COLOR":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> GitWorld:
+    return GitWorld.create(tmp_path)
+
+
+@pytest.fixture
+def fake_github(world: GitWorld) -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(branch_exists=lambda b: bool(world.git(world.remote, "branch", "--list", b)))
+    yield fake
+    fake.assert_clean()
+
+
+@pytest.fixture
+def github(fake_github: FakeGitHub) -> Iterator[GitHubClient]:
+    with fake_github.client() as http:
+        yield GitHubClient(http, fake_github.repository, sleep=fake_github.sleeps.append)

@@ -159,3 +159,16 @@ def test_no_import_cycle_in_perfgate() -> None:
 
 def test_the_graph_sees_function_level_imports() -> None:
     assert "perfgate.pipeline.analyze" in GRAPH["perfgate.cli.app"]  # imported inside cmd_analyze
+
+
+LONG_MODULE_LINES = 300
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_a_long_module_says_why_at_its_top(path: Path) -> None:
+    """Modules of about 300 lines or fewer; a longer one gives its reason in its docstring."""
+    text = path.read_text(encoding="utf-8")
+    if len(text.splitlines()) <= LONG_MODULE_LINES:
+        return
+    docstring = ast.get_docstring(ast.parse(text)) or ""
+    assert f"over {LONG_MODULE_LINES} lines" in docstring, f"{path.name} is long: say why in its docstring"

@@ -237,9 +237,7 @@ def test_trend_names_the_run_where_a_step_starts(tmp_path: Path) -> None:
     assert f"run\\-{point['index']:02d}" in row and "regression" in row
 
 
-def test_explain_sits_under_the_verdict_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "PERFGATE_LLM_API_KEY"):
-        monkeypatch.delenv(name, raising=False)  # the environment, not the code under test
+def test_explain_sits_under_the_verdict_and_changes_nothing() -> None:
     code, plain = run_cli("analyze", str(SUMMARY), "--format", "json")
     code_explained, text = run_cli("analyze", str(SUMMARY), "--explain")
     assert code == code_explained == 0

@@ -244,8 +244,6 @@ def test_explainer_reply_is_the_seeds_shape() -> None:
 
 
 def _settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PERFGATE_LLM_API_KEY", "PERFGATE_LLM_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return Settings()

@@ -17,11 +17,6 @@ MESSAGE = "perfgate: heal notes-smoke\n\n- p(95)<150 -> p(95)<40\n\nPerfgate-Hea
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> GitWorld:
-    return GitWorld.create(tmp_path)
-
-
-@pytest.fixture
 def work(world: GitWorld) -> Path:
     return world.clone("work")
 

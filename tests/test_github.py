@@ -17,16 +17,16 @@ HEAD = "perfgate/heal-notes-smoke"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
+def fake_github() -> Iterator[FakeGitHub]:
+    """No git world here: the fake answers that no branch exists."""
     fake = FakeGitHub()
     yield fake
     fake.assert_clean()
 
 
 @pytest.fixture
-def github(fake: FakeGitHub) -> Iterator[GitHubClient]:
-    with fake.client() as http:
-        yield GitHubClient(http, fake.repository, sleep=fake.sleeps.append)
+def fake(fake_github: FakeGitHub) -> FakeGitHub:
+    return fake_github
 
 
 def _upsert_pr(github: GitHubClient, body: str = "evidence", title: str = "heal") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -75,11 +74,6 @@ def make_plan(
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> GitWorld:
-    return GitWorld.create(tmp_path)
-
-
-@pytest.fixture
 def work(world: GitWorld) -> Path:
     path = world.clone("work")
     world.write(path, SMOKE, SMOKE_TEXT.replace("p(95)<150", "p(95)<40"))
@@ -87,16 +81,8 @@ def work(world: GitWorld) -> Path:
 
 
 @pytest.fixture
-def fake(world: GitWorld) -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(branch_exists=lambda b: bool(world.git(world.remote, "branch", "--list", b)))
-    yield fake
-    fake.assert_clean()
-
-
-@pytest.fixture
-def github(fake: FakeGitHub) -> Iterator[GitHubClient]:
-    with fake.client() as http:
-        yield GitHubClient(http, fake.repository, sleep=fake.sleeps.append)
+def fake(fake_github: FakeGitHub) -> FakeGitHub:
+    return fake_github
 
 
 def _publish(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,15 +20,8 @@ BRANCH = "perfgate/heal-notes-smoke"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> GitWorld:
-    return GitWorld.create(tmp_path)
-
-
-@pytest.fixture
-def fake(world: GitWorld) -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(branch_exists=lambda b: bool(world.git(world.remote, "branch", "--list", b)))
-    yield fake
-    fake.assert_clean()
+def fake(fake_github: FakeGitHub) -> FakeGitHub:
+    return fake_github
 
 
 @pytest.fixture

@@ -22,16 +22,16 @@ Compaction (`prune(compact_after=M)`) rewrites every run older than the newest M
 kept only when (a) a policy rule matches its key, (b) it carries k6 thresholds (the healer
 tunes them), or (c) it is one of k6's run-level headline metrics (`HEADLINE_METRICS`).
 Context, checks, fingerprint and verdict are always kept.
+
+Size (over 300 lines): the store's write, read, upgrade and prune rules share one file layout
+and its invariants (atomicity, safe names); split, a reader would have to hold them in two places.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from perfgate.adapters.atomic import fsync_dir, write_atomic
 from perfgate.adapters.json_text import parse_json
 from perfgate.adapters.policy_file import describe_validation_error
 from perfgate.errors import InputDataError, SchemaVersionError, UsageError, excerpt
@@ -131,7 +132,7 @@ def dump_json(model: BaseModel) -> bytes:
 
 def save_json(path: Path, model: BaseModel) -> None:
     """Write `model` to `path` atomically (the directory must exist)."""
-    _write_atomic(path, dump_json(model))
+    write_atomic(path, dump_json(model))
 
 
 def load_json(path: Path) -> object:
@@ -148,41 +149,6 @@ def load_json(path: Path) -> object:
         ) from None
     except ValueError as exc:
         raise InputDataError(path, f"not valid JSON: {exc}") from None
-
-
-def _write_atomic(path: Path, payload: bytes, *, create: bool = False) -> None:
-    """Whole file or none. `create=True`: only if `path` does not exist yet, decided atomically
-    (`os.link` of the finished temp file fails with `FileExistsError` when another writer won)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(0o644)  # mkstemp creates 0600; history files are shared through git
-        if create:
-            os.link(tmp, path)
-            tmp.unlink()
-        else:
-            tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename or unlink durable. Platforms that cannot open directories skip it."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):  # some file systems refuse fsync on a directory
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _taken(path: Path) -> UsageError:
@@ -272,7 +238,7 @@ class BaselineStore:
         self._check_inside(path.parent)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _write_atomic(path, dump_json(stored), create=True)
+            write_atomic(path, dump_json(stored), create=True)
         except FileExistsError:  # another writer recorded the same run id a moment ago
             raise _taken(path) from None
         return stored
@@ -339,8 +305,8 @@ class BaselineStore:
         for run_id in doomed:
             self.run_path(scenario, run_id).unlink(missing_ok=True)
         for run_id, payload in payloads.items():
-            _write_atomic(self.run_path(scenario, run_id), payload)
-        _fsync_dir(self.run_dir(scenario))
+            write_atomic(self.run_path(scenario, run_id), payload)
+        fsync_dir(self.run_dir(scenario))
 
     def _check_inside(self, path: Path) -> None:
         """Symlinks may not lead a read or a write out of the baselines folder."""

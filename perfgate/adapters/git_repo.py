@@ -19,6 +19,9 @@ Two ways to commit (`commit_files`):
 
 Commits carry the trailer `Perfgate-Heal: <scenario>` and perfgate's identity; `is_perfgate_commit`
 recognises either, so a perfgate commit never triggers another heal. Hooks do not run.
+
+Size (over 300 lines): one `GitRepo` class; the two commit modes, the loop guard and the
+race-safe push share its private index handling.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ Environment: the child gets this process's environment without any `K6_*` variab
 beat the profile: k6 precedence is config file < script < K6_* env < CLI flags), plus `TZ=UTC`,
 `K6_NO_USAGE_REPORT=true` and the empty XDG_CONFIG_HOME, plus `env` (which may set `K6_*` on
 purpose; the script sees every variable in `__ENV`). BASE_URL is passed with `-e`.
+
+Size (over 300 lines): the run directory, the child's environment, the timeout and the exit-code
+contract above are one subprocess's life; each helper is short.
 """
 
 from __future__ import annotations

@@ -15,23 +15,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from perfgate import __version__
+from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.cli.output import emit as _emit
 from perfgate.errors import PerfgateError, UsageError
-from perfgate.settings import FORMATS, Settings, load_settings
+from perfgate.settings import Settings, load_settings
 
 
 def _add_analyze_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--baselines", type=Path, metavar="DIR", help="history root (baselines/) or one scenario's dir"
-    )
-    parser.add_argument(
-        "--scenario", metavar="NAME", help="history key (default: from the run, else the only one)"
-    )
-    parser.add_argument(
-        "--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml); default: built-in"
-    )
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    parser.add_argument("--output", type=Path, metavar="FILE", help="also write the report to FILE")
+    add_history_options(parser)
+    add_output_options(parser)
     parser.add_argument(
         "--record", action="store_true", help="append this run to the history after analysing"
     )
@@ -75,9 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         "record", help="append one run to the history", description="Store RESULT as a run."
     )
     record.add_argument("result", type=Path, metavar="RESULT", help="k6 result file or run directory")
-    record.add_argument("--baselines", type=Path, metavar="DIR", required=True, help="history root")
-    record.add_argument(
-        "--scenario", metavar="NAME", help="history key (default: from the run, else 'default')"
+    add_history_options(
+        record,
+        scenario_help="scenario (default: the run's own, else the only one, else 'default')",
+        required=True,
+        policy=False,
     )
     record.add_argument("--run-id", metavar="ID", help="run id (default: timestamp + random suffix)")
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from perfgate.cli.options import add_output_options, add_policy_option
 from perfgate.errors import UsageError
 from perfgate.models.compare import CompareRequest
 from perfgate.settings import Settings
@@ -52,12 +53,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         metavar="P",
         help="false-alarm rate over all metrics and pairs (0.05)",
     )
-    parser.add_argument(
-        "--policy", type=Path, metavar="FILE", help="policy file: the minimum effect per metric"
-    )
-    parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="output format printed (default: text)"
-    )
+    add_policy_option(parser)
+    add_output_options(parser, FORMATS, output=False)
     parser.add_argument("--out-dir", type=Path, metavar="DIR", help="default: .perfgate/compare/<timestamp>")
     parser.add_argument(
         "--timeout", type=float, default=300.0, metavar="S", help="stop one half's k6 after S s"

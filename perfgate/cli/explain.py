@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
@@ -28,11 +29,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         "another OpenAI-compatible server) a model writes the words; it never changes the verdict.",
     )
     explain.add_argument("result", type=Path, metavar="RESULT", help="k6 result file or run directory")
-    explain.add_argument("--baselines", type=Path, metavar="DIR", help="history root or one scenario's dir")
-    explain.add_argument("--scenario", metavar="NAME", help="history key (default: from the run)")
-    explain.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
-    explain.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    explain.add_argument("--output", type=Path, metavar="FILE", help="also write the report to FILE")
+    add_history_options(explain)
+    add_output_options(explain, FORMATS)
     return {"explain": cmd_explain}
 
 

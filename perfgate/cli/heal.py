@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.errors import UsageError
 from perfgate.settings import Settings
 
@@ -31,13 +32,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         "unified diff. Never heals while the --result run is a regression.",
     )
     heal.add_argument("--profile", type=Path, required=True, metavar="FILE", help="profile or k6 script")
-    heal.add_argument("--baselines", type=Path, metavar="DIR", help="history root or one scenario's dir")
-    heal.add_argument("--scenario", metavar="NAME", help="history key (default: from the result or file)")
-    heal.add_argument(
-        "--result", type=Path, metavar="RESULT", help="candidate run: healing is refused on a regression"
+    add_history_options(
+        heal,
+        scenario_help="scenario (default: the result's own, else the one named after FILE, else the only one)",
     )
     heal.add_argument(
-        "--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml); default: built-in"
+        "--result", type=Path, metavar="RESULT", help="candidate run: healing is refused on a regression"
     )
     heal.add_argument(
         "--script",
@@ -52,8 +52,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     heal.add_argument(
         "--publish", choices=("commit", "pr"), help="commit the healed file, or open/update one PR"
     )
-    heal.add_argument(
-        "--format", choices=("text", "json"), default="text", help="text (diff) or the HealPlan JSON"
+    add_output_options(
+        heal, ("text", "json"), format_help="text (the diff) or the HealPlan JSON", output=False
     )
     heal.add_argument(
         "--timeout", type=float, default=900.0, metavar="S", help="--verify: stop k6 after S seconds"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.core.render import render_trend_text
 from perfgate.models import StoredRun
 from perfgate.settings import Settings
@@ -15,6 +16,7 @@ from perfgate.settings import Settings
 if TYPE_CHECKING:
     from perfgate.pipeline.history import HistoryRequest
 
+ONLY_ONE = "scenario (default: the only one)"
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
 
@@ -27,8 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     actions = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
     for name, text in (("list", "list the runs of a scenario"), ("show", "print one stored run as JSON")):
         parser = actions.add_parser(name, help=text, description=text)
-        parser.add_argument("--baselines", type=Path, metavar="DIR", help="history root (default: baselines)")
-        parser.add_argument("--scenario", metavar="NAME", help="scenario (default: the only one)")
+        add_history_options(parser, scenario_help=ONLY_ONE, baselines_default="baselines", policy=False)
         if name == "show":
             parser.add_argument("run_id", metavar="RUN_ID")
     prune = actions.add_parser(
@@ -36,11 +37,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         help="delete the oldest runs beyond --keep, compact older ones",
         description="Bound the history.",
     )
-    prune.add_argument("--baselines", type=Path, metavar="DIR", help="history root (default: baselines)")
-    prune.add_argument("--scenario", metavar="NAME", help="scenario (default: every scenario)")
+    add_history_options(
+        prune, scenario_help="scenario (default: every scenario)", baselines_default="baselines"
+    )
     prune.add_argument("--keep", type=int, metavar="N", help="newest runs to keep (default: policy, 300)")
     prune.add_argument("--compact-after", type=int, metavar="M", help="compact runs older than the newest M")
-    prune.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
     prune.add_argument("--dry-run", action="store_true", help="report what would change; touch nothing")
     trend = sub.add_parser(
         "trend",
@@ -48,14 +49,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         description="Scan a scenario's history (valid runs of its newest load model) for change points and "
         "name, per gated metric, the run where each change starts.",
     )
-    trend.add_argument("--baselines", type=Path, metavar="DIR", help="history root (default: baselines)")
-    trend.add_argument("--scenario", metavar="NAME", help="scenario (default: the only one)")
-    trend.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
-    trend.add_argument(
-        "--format",
-        choices=("text", "json", "markdown"),
-        default="text",
-        help="output format (default: text; markdown: a step-summary section)",
+    add_history_options(trend, scenario_help=ONLY_ONE, baselines_default="baselines")
+    add_output_options(
+        trend,
+        ("text", "json", "markdown"),
+        format_help="output format (default: text; markdown: a step-summary section)",
+        output=False,
     )
     return {"history": cmd_history, "trend": cmd_trend}
 

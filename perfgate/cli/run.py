@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.errors import UsageError
 from perfgate.paths import BUNDLED_BASELINES, BUNDLED_PROFILE, NOTES_SCRIPT
-from perfgate.settings import FORMATS, Settings
+from perfgate.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 _FAULT_RE = re.compile(r"^[a-z_]+=[0-9]+(\.[0-9]+)?$")
@@ -36,12 +37,8 @@ def _fault_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--baselines", type=Path, metavar="DIR", help="history root to compare with")
-    parser.add_argument("--scenario", metavar="NAME", help="history key (default: <script>-<profile>)")
-    parser.add_argument("--policy", type=Path, metavar="FILE", help="policy file (perfgate.yml)")
-    parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="output format printed (default: text)"
-    )
+    add_history_options(parser, scenario_help="scenario (default: <script>-<profile>)")
+    add_output_options(parser, output=False)
     parser.add_argument("--record", action="store_true", help="append the run to the history afterwards")
     parser.add_argument(
         "--runs-dir", type=Path, default=Path(".perfgate/runs"), metavar="DIR", help="where run dirs go"

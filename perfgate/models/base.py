@@ -10,13 +10,13 @@ SAFE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"  # run ids and scenari
 class Strict(BaseModel):
     """Files and outputs perfgate owns: unknown fields are an error."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Lenient(BaseModel):
     """Shapes k6 produces: k6 adds fields between versions, so extra fields are ignored."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 class Frozen(BaseModel):

@@ -4,13 +4,12 @@
     record_analysis(analysis, now=now)      # each run into <baselines>/<scenario>/runs/
 
 `--baselines` always names the folder that holds scenario folders; a scenario's own folder is
-accepted too (`locate_history`), and the scenario comes from --scenario, the run, or the only one.
+accepted too (`pipeline.history.locate_history`, the one reading of it), and the scenario comes from --scenario, the run, or the only one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,16 +23,9 @@ from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import Policy, RunRecord, StoredRun, Verdict
 from perfgate.models.base import Frozen
+from perfgate.pipeline.history import HistoryLocation, locate_history
 
 DEFAULT_SCENARIO = "default"
-
-
-@dataclass(frozen=True)
-class HistoryLocation:
-    """Where a scenario's runs live: `<root>/<scenario>/runs/`."""
-
-    root: Path
-    scenario: str
 
 
 class AnalyzeRequest(Frozen):
@@ -44,16 +36,13 @@ class AnalyzeRequest(Frozen):
     repeats: tuple[Path, ...] = ()  # more runs of the same code, pooled with `result`
 
 
-def locate_history(baselines: Path, scenario: str | None, loaded: LoadedRun) -> HistoryLocation:
-    """`--baselines` may name the root (`baselines/`) or one scenario (`baselines/notes-smoke`)."""
-    if (baselines / "runs").is_dir() and scenario in (None, baselines.name):
-        return HistoryLocation(baselines.parent, baselines.name)
-    if scenario:
-        return HistoryLocation(baselines, scenario)
-    if loaded.meta is not None and loaded.meta.scenario:
-        return HistoryLocation(baselines, loaded.meta.scenario)
-    known = BaselineStore(baselines).scenarios() if baselines.is_dir() else []
-    return HistoryLocation(baselines, known[0] if len(known) == 1 else DEFAULT_SCENARIO)
+def own_scenario(loaded: LoadedRun) -> str | None:
+    """The scenario the run names itself (run-meta.json), if any."""
+    return loaded.meta.scenario if loaded.meta is not None and loaded.meta.scenario else None
+
+
+def _locate(baselines: Path, scenario: str | None, loaded: LoadedRun) -> HistoryLocation:
+    return locate_history(baselines, scenario, own=own_scenario(loaded), fallback=DEFAULT_SCENARIO)
 
 
 def check_candidate(path: Path, record: RunRecord) -> None:
@@ -180,11 +169,11 @@ def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
     policy = load_policy(options.policy)
     source = " + ".join(path.name for path in [options.result, *options.repeats])
     if options.baselines is None:
-        scenario = options.scenario or (loaded.meta.scenario if loaded.meta else None) or DEFAULT_SCENARIO
+        scenario = options.scenario or own_scenario(loaded) or DEFAULT_SCENARIO
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
         verdict = _verdict_without_history(loaded, scenario, source, reason)
         return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))
-    where = locate_history(options.baselines, options.scenario, loaded)
+    where = _locate(options.baselines, options.scenario, loaded)
     selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
     verdict = compare(
         loaded,
@@ -222,7 +211,7 @@ def record_analysis(analysis: Analysis, *, now: datetime, run_id: str | None = N
     if analysis.where is None:
         raise UsageError("--record needs --baselines DIR")
     where = analysis.where
-    folder = where.root / where.scenario
+    folder = where.folder
     verdict = analysis.verdict
     return [(record(run, where, now=now, run_id=run_id, verdict=verdict), folder) for run in analysis.runs]
 
@@ -233,9 +222,9 @@ def record_result(
     """`perfgate record`: one run into the history, not judged."""
     loaded = load_run(path)
     check_candidate(path, loaded.record)
-    where = locate_history(baselines, scenario, loaded)
+    where = _locate(baselines, scenario, loaded)
     stored = record(loaded, where, now=now, run_id=run_id, verdict=None)
-    return stored, where.root / where.scenario
+    return stored, where.folder
 
 
 def record_runs(
@@ -248,6 +237,6 @@ def record_runs(
     for path in paths:
         runs.append(load_run(path))
         check_candidate(path, runs[-1].record)
-    where = locate_history(baselines, scenario, runs[0])
-    folder = where.root / where.scenario
+    where = _locate(baselines, scenario, runs[0])
+    folder = where.folder
     return [(record(run, where, now=now, run_id=None, verdict=verdict), folder) for run in runs]

@@ -34,7 +34,8 @@ from perfgate.errors import InputDataError, UsageError
 from perfgate.models import HealPlan, Policy, RunRecord, StageStats, Verdict, VerdictKind
 from perfgate.models.base import Frozen
 from perfgate.paths import NOTES_SCRIPT
-from perfgate.pipeline.analyze import check_candidate, comparable_runs, compare
+from perfgate.pipeline.analyze import check_candidate, comparable_runs, compare, own_scenario
+from perfgate.pipeline.history import HistoryLocation, locate_history
 from perfgate.pipeline.run import RunRequest, run_profile
 
 Progress = Callable[[str], None]
@@ -74,23 +75,15 @@ class HealOutcome(Frozen):
     original: str | None = None  # the file's text before the rewrite (restored when publishing is refused)
 
 
-def _scenario(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> tuple[Path, str]:
-    """(history root, scenario): --baselines may name the root or one scenario's directory."""
-    baselines = request.baselines
-    if (baselines / "runs").is_dir() and request.scenario in (None, baselines.name):
-        return baselines.parent, baselines.name
-    if request.scenario:
-        return baselines, request.scenario
-    if loaded is not None and loaded.meta is not None and loaded.meta.scenario:
-        return baselines, loaded.meta.scenario
-    known = BaselineStore(baselines).scenarios() if baselines.is_dir() else []
+def _locate(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> HistoryLocation:
+    """The scenario: asked for, the result's own, else one named after the file (`notes-smoke`)."""
     script = request.script.stem if request.script else "notes"
-    for guess in (f"{script}-{file.path.stem}", file.path.stem):
-        if guess in known:
-            return baselines, guess
-    if len(known) == 1:
-        return baselines, known[0]
-    raise UsageError(f"--scenario is required (scenarios in {baselines}: {', '.join(known) or 'none'})")
+    return locate_history(
+        request.baselines,
+        request.scenario,
+        own=own_scenario(loaded) if loaded is not None else None,
+        guesses=(f"{script}-{file.path.stem}", file.path.stem),
+    )
 
 
 def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> str | None:
@@ -108,8 +101,9 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
     file = load_loadtest_file(request.profile)
     policy = load_policy(request.policy)
     loaded = load_run(request.result) if request.result is not None else None
-    root, scenario = _scenario(request, file, loaded)
-    runs = BaselineStore(root).runs(scenario)
+    where = _locate(request, file, loaded)
+    scenario = where.scenario
+    runs = BaselineStore(where.root).runs(scenario)
     selection = select_baseline(runs, fingerprint=_fingerprint(request, file, loaded))
     history = [run.record for run in selection.runs]
     verdict: VerdictKind | None = None

@@ -6,6 +6,8 @@ the scenario is the one asked for, else the only one there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from perfgate.adapters.baselines import BaselineStore, PruneReport
@@ -30,53 +32,82 @@ class PruneRequest(HistoryRequest):
     dry_run: bool = False
 
 
-def open_history(request: HistoryRequest) -> tuple[BaselineStore, str | None]:
-    """The store and the scenario asked for (`--baselines` naming a scenario's folder names it)."""
-    root = request.baselines
-    if not root.is_dir():
-        raise UsageError(f"--baselines: {root} is not a directory")
-    if (root / "runs").is_dir() and request.scenario in (None, root.name):
-        return BaselineStore(root.parent), root.name
-    return BaselineStore(root), request.scenario
+@dataclass(frozen=True)
+class HistoryLocation:
+    """Where a scenario's runs live: `<root>/<scenario>/runs/`."""
+
+    root: Path
+    scenario: str
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.scenario
 
 
-def _one_scenario(store: BaselineStore, wanted: str | None) -> str:
-    if wanted:
-        return wanted
-    known = store.scenarios()
-    if len(known) == 1:
-        return known[0]
-    raise UsageError(f"--scenario is required (scenarios: {', '.join(known) or 'none'})")
+def locate_history(
+    baselines: Path,
+    scenario: str | None,
+    *,
+    own: str | None = None,
+    guesses: Sequence[str] = (),
+    fallback: str | None = None,
+) -> HistoryLocation:
+    """The one reading of `--baselines DIR --scenario NAME`, for every command.
+
+    DIR holds the scenario folders; the folder of one scenario (it has `runs/`) names that
+    scenario. Without NAME: the run's `own` scenario, else the first of `guesses` that exists,
+    else the only scenario there, else `fallback`, else a usage error listing the scenarios.
+    """
+    if (baselines / "runs").is_dir() and scenario in (None, baselines.name):
+        return HistoryLocation(baselines.parent, baselines.name)
+    if scenario or own:
+        return HistoryLocation(baselines, scenario or own or "")
+    known = BaselineStore(baselines).scenarios() if baselines.is_dir() else []
+    for guess in guesses:
+        if guess in known:
+            return HistoryLocation(baselines, guess)
+    if len(known) == 1 or fallback:
+        return HistoryLocation(baselines, known[0] if len(known) == 1 else fallback or "")
+    raise UsageError(f"--scenario is required (scenarios in {baselines}: {', '.join(known) or 'none'})")
+
+
+def _existing(request: HistoryRequest) -> HistoryLocation:
+    if not request.baselines.is_dir():
+        raise UsageError(f"--baselines: {request.baselines} is not a directory")
+    return locate_history(request.baselines, request.scenario)
 
 
 def list_runs(request: HistoryRequest) -> tuple[str, list[StoredRun]]:
-    store, scenario = open_history(request)
-    name = _one_scenario(store, scenario)
-    return name, store.runs(name)
+    where = _existing(request)
+    return where.scenario, BaselineStore(where.root).runs(where.scenario)
 
 
 def show_run(request: HistoryRequest, run_id: str) -> StoredRun:
-    store, scenario = open_history(request)
-    return store.get(_one_scenario(store, scenario), run_id)
+    where = _existing(request)
+    return BaselineStore(where.root).get(where.scenario, run_id)
 
 
 def prune(request: PruneRequest) -> list[PruneReport]:
-    store, scenario = open_history(request)
+    """Every scenario under `baselines` unless one is named (or `baselines` is one's folder)."""
+    if not request.baselines.is_dir():
+        raise UsageError(f"--baselines: {request.baselines} is not a directory")
+    named = request.scenario is not None or (request.baselines / "runs").is_dir()
+    where = locate_history(request.baselines, request.scenario) if named else None
+    store = BaselineStore(where.root if where else request.baselines)
     policy = load_policy(request.policy)
     keep = request.keep if request.keep is not None else policy.history.keep_runs
     compact = request.compact_after if request.compact_after is not None else policy.history.compact_after
     return [
         store.prune(name, keep=keep, compact_after=compact, dry_run=request.dry_run, rules=policy.rules)
-        for name in ([scenario] if scenario else store.scenarios())
+        for name in ([where.scenario] if where else store.scenarios())
     ]
 
 
 def trend(request: HistoryRequest, policy_path: Path | None) -> tuple[str, TrendReport]:
     """Change points over a scenario's whole history (valid runs of the newest load model)."""
-    store, scenario = open_history(request)
-    name = _one_scenario(store, scenario)
-    runs = [run for run in store.runs(name) if run.valid]
+    where = _existing(request)
+    runs = [run for run in BaselineStore(where.root).runs(where.scenario) if run.valid]
     if runs:
         newest = runs[-1].fingerprint
         runs = [run for run in runs if run.fingerprint == newest]
-    return name, scan_trend([(run.run_id, run.record) for run in runs], load_policy(policy_path))
+    return where.scenario, scan_trend([(run.run_id, run.record) for run in runs], load_policy(policy_path))

@@ -19,9 +19,9 @@ from typing import Literal
 from perfgate.adapters.git_repo import HEAL_TRAILER, GitRepo, LeaseBroken, find_repo_root, heal_branch
 from perfgate.adapters.github import GitHubClient, make_github_client
 from perfgate.adapters.loadtest_files.common import write_text_atomic
-from perfgate.core.render.markdown import escape_md
+from perfgate.core.render.heal import render_heal_pr_body
 from perfgate.errors import UsageError
-from perfgate.models import HealPlan, PublishResult, Stage, StageChange, ThresholdChange
+from perfgate.models import HealPlan, PublishResult
 from perfgate.settings import Settings
 
 PublishMode = Literal["commit", "pr"]
@@ -30,82 +30,13 @@ Recompute = Callable[[], HealPlan | None]
 _LEASE_ATTEMPTS = 3  # the heal branch moved while we computed: fetch and build on it again
 
 
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4g}"
-
-
-def _code(text: str | None) -> str:
-    return "–" if text is None else escape_md(text)
-
-
-def _threshold_rows(changes: list[ThresholdChange]) -> list[str]:
-    lines = [
-        "| metric | old → new | change | history runs | median | spread | bound | anchor | ceiling | why |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|---|",
-    ]
-    for c in changes:
-        ev = c.evidence
-        cells = [
-            _code(c.metric),
-            f"{_code(c.old)} → {_code(c.new)}",
-            f"{c.direction} {_num(c.old_limit)} → {_num(c.new_limit)}",
-            str(ev.history_runs),
-            _num(ev.median),
-            _num(ev.spread),
-            f"{_num(ev.upper_bound)} × {ev.headroom:.3g}",
-            _num(ev.anchor),
-            _num(ev.ceiling),
-            escape_md(c.reason),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def _stages(stages: list[Stage]) -> str:
-    return ", ".join(escape_md(f"{s.duration} to {s.target:g}") for s in stages) or "–"
-
-
-def _stage_section(change: StageChange) -> list[str]:
-    lines = [
-        f"#### {escape_md(change.kind)}: stage {change.stage} of {escape_md(change.scenario)}",
-        "",
-        escape_md(change.reason),
-        "",
-        f"Stages before: {_stages(change.old)}  ",
-        f"Stages after: {_stages(change.new)}",
-        "",
-    ]
-    if change.evidence:
-        lines += ["| stage | requests | failed | p95 | p99 | error rate |", "|--:|--:|--:|--:|--:|--:|"]
-        for s in change.evidence:
-            cells = [str(s.stage), str(s.requests), str(s.failed), _num(s.p95_ms), _num(s.p99_ms)]
-            lines.append("| " + " | ".join([*cells, f"{s.error_rate * 100:.2f} %"]) + " |")
-        lines.append("")
-    return lines
-
-
 def pr_marker(scenario: str) -> str:
     return f"<!-- perfgate-heal:{heal_branch(scenario)} -->"
 
 
 def render_heal_markdown(plan: HealPlan) -> str:
-    """The PR body: what changes, and the evidence for every change. Free text is escaped."""
-    lines = [
-        pr_marker(plan.scenario),
-        f"## perfgate: healed load test for {escape_md(plan.scenario)}",
-        "",
-        f"Profile {escape_md(plan.profile)}; verdict of the run: {escape_md(plan.verdict or 'none')}.",
-        "Limits come from the history's robust upper bound times headroom, never above the ceiling.",
-        "",
-    ]
-    if plan.thresholds:
-        lines += ["### Thresholds", "", *_threshold_rows(plan.thresholds), ""]
-    if plan.stages:
-        lines += ["### Stages", ""]
-        for change in plan.stages:
-            lines += _stage_section(change)
-    lines += [f"> {escape_md(notice)}" for notice in plan.notices]
-    return "\n".join(lines).rstrip() + "\n"
+    """The PR body (`core.render.heal.render_heal_markdown`) under perfgate's marker for the branch."""
+    return render_heal_pr_body(plan, marker=pr_marker(plan.scenario))
 
 
 def render_commit_message(plan: HealPlan, *, skip_ci: bool) -> str:

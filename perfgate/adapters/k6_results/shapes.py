@@ -28,7 +28,9 @@ Count = Annotated[int, Strict(), Field(ge=0)]
 KindName = Literal["trend", "rate", "counter", "gauge"]
 
 
-class ExportCheck(Lenient):
+class Check(Lenient):
+    """One k6 check, the same shape in the summary export and in handleSummary's JSON."""
+
     name: str
     path: str = ""
     passes: Count
@@ -39,7 +41,7 @@ class ExportGroup(Lenient):
     name: str = ""
     path: str = ""
     groups: dict[str, ExportGroup] = Field(default_factory=dict)
-    checks: dict[str, ExportCheck] = Field(default_factory=dict)
+    checks: dict[str, Check] = Field(default_factory=dict)
 
 
 class ExportSummary(Lenient):
@@ -58,18 +60,11 @@ class SummaryMetric(Lenient):
     thresholds: dict[str, SummaryThreshold] = Field(default_factory=dict)
 
 
-class SummaryCheck(Lenient):
-    name: str
-    path: str = ""
-    passes: Count
-    fails: Count
-
-
 class SummaryGroup(Lenient):
     name: str = ""
     path: str = ""
     groups: list[SummaryGroup] = Field(default_factory=list)
-    checks: list[SummaryCheck] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
 
 
 class SummaryState(Lenient):

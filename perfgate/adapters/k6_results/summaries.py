@@ -103,7 +103,7 @@ def from_machine_summary(shape: MachineSummary) -> SummaryRun:
     ]
     context = _context(metrics, duration)
     if shape.metadata is not None:
-        context.k6_version = shape.metadata.k6Version
+        context = context.model_copy(update={"k6_version": shape.metadata.k6Version})
     return SummaryRun(metrics, checks, context)
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from perfgate.adapters.atomic import write_atomic
 from perfgate.errors import InputDataError
 from perfgate.models import StageChange, ThresholdChange
 
@@ -71,25 +69,15 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file in the same directory and `os.replace`.
+    """Write `text` to `path` atomically (`adapters.atomic`); a failure names the file.
 
     A symlink is refused: replacing it would turn the link into a regular file (and a commit
     would then push that file where the link was)."""
     if path.is_symlink():
         raise InputDataError(path, "is a symlink: perfgate does not rewrite through links; give its target")
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):
-            temp.chmod(path.stat().st_mode & 0o7777)
-        temp.replace(path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink()
         raise InputDataError(path, f"cannot write: {exc.strerror or exc}") from exc
 
 

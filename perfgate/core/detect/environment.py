@@ -16,6 +16,9 @@ and the target's CPU per request did not rise, when k6's own timings moved with 
 or when at least 5 % of the history saw such swings (precedent); otherwise to the code. What cannot be told apart: a code
 slowdown that lands on a contended runner (reported as noise: a re-run settles it), and a global
 code slowdown that costs no CPU (waiting, sleeping, I/O) on a runner whose speed swings as much.
+
+Size (over 300 lines): the shared factor, the leave-one-out excess and the three attribution
+rules (spread, k6 timings, precedent) are one decision and read best top to bottom.
 """
 
 from __future__ import annotations

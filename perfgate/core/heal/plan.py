@@ -29,28 +29,27 @@ def propose_heal(
     normalises a regression). `candidate` adds its per-stage numbers to the stage evidence.
     Nothing is proposed before `policy.history.min_runs` runs.
     """
-    plan = HealPlan(scenario=scenario, profile=profile_name, verdict=verdict)
+    plan = {"scenario": scenario, "profile": profile_name, "verdict": verdict}
     if verdict == "regression":
-        plan.refused = (
+        refused = (
             "The candidate run is a regression: healing never moves thresholds or stages to fit a "
             "regression. Fix it (or acknowledge it in the policy file) first."
         )
-        return plan
+        return HealPlan(**plan, refused=refused)
     runs = list(history)
     if len(runs) < policy.history.min_runs:
-        plan.notices.append(
+        notice = (
             f"{len(runs)} comparable run(s) of scenario '{scenario}'; healing needs at least "
             f"{policy.history.min_runs} (policy history.min_runs): nothing proposed."
         )
-        return plan
-    plan.thresholds, skipped = _thresholds(options, runs, policy, verdict)
-    plan.notices.extend(skipped)
+        return HealPlan(**plan, notices=[notice])
+    thresholds, notices = _thresholds(options, runs, policy, verdict)
     stage_runs = [*runs, candidate] if candidate is not None else runs
-    plan.stages, stage_notices = propose_stage_changes(options, stage_runs, policy)
-    plan.notices.extend(stage_notices)
+    stages, stage_notices = propose_stage_changes(options, stage_runs, policy)
+    notices += stage_notices
     if verdict == "warn":
-        plan.notices.append("The candidate's verdict is warn: thresholds may tighten but not loosen.")
-    return plan
+        notices.append("The candidate's verdict is warn: thresholds may tighten but not loosen.")
+    return HealPlan(**plan, thresholds=thresholds, stages=stages, notices=notices)
 
 
 def _thresholds(
