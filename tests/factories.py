@@ -49,6 +49,18 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 _TREND_SHAPE = {"min": 0.1, "med": 0.45, "avg": 0.5, "p(90)": 0.85, "p(95)": 1.0, "p(99)": 1.4, "max": 2.5}
 
 
+def export_trend(p95: float) -> dict[str, float]:
+    """A trend metric as k6's --summary-export writes it, scaled from its p(95)."""
+    return {
+        "avg": p95 * 0.5,
+        "min": p95 * 0.1,
+        "med": p95 * 0.45,
+        "max": p95 * 2.5,
+        "p(90)": p95 * 0.85,
+        "p(95)": p95,
+    }
+
+
 def trend_values(p95_ms: float, count: float, overrides: dict[str, float] | None = None) -> dict[str, float]:
     """A k6 trend's stats shaped around its p(95); `overrides` win."""
     values = {stat: round(p95_ms * factor, 3) for stat, factor in _TREND_SHAPE.items()}

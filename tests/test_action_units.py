@@ -16,6 +16,7 @@ from gha_expressions import condition, evaluate, interpolate
 
 from perfgate.adapters import actions
 from perfgate.cli import action as cli_action
+from perfgate.core.render.action import render_heal_summary, render_regression_issues
 from perfgate.models import Finding, Verdict
 from perfgate.settings import Settings
 
@@ -174,13 +175,13 @@ def test_annotations_per_finding() -> None:
 
 
 def test_one_issue_per_regressed_metric_with_a_stable_key() -> None:
-    (issue,) = actions.regression_issues(VERDICT, run_url="https://github.com/o/r/actions/runs/1")
+    (issue,) = render_regression_issues(VERDICT, run_url="https://github.com/o/r/actions/runs/1")
     assert issue.key == "notes-smoke:http_req_duration{name:search_notes}:p(95)"
     assert "search_notes" in issue.title and "https://github.com/o/r/actions/runs/1" in issue.body
 
 
 def test_heal_summary_fences_the_diff_longer_than_its_backticks() -> None:
-    text = actions.heal_summary("+ a ```` b", None)
+    text = render_heal_summary("+ a ```` b", None)
     assert "`````diff\n+ a ```` b\n`````" in text
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import export_trend
 
 from perfgate.cli import main
 
@@ -30,17 +31,6 @@ ENDPOINTS = {
 ACK = "acknowledgements:\n  - {metric: 'http_req_duration{name:search_notes}', until: 2999-01-01, reason: known}\n"
 
 
-def _trend(p95: float) -> dict[str, float]:
-    return {
-        "avg": p95 * 0.5,
-        "min": p95 * 0.1,
-        "med": p95 * 0.45,
-        "max": p95 * 2.5,
-        "p(90)": p95 * 0.85,
-        "p(95)": p95,
-    }
-
-
 def _export(scale: dict[str, float], rnd: random.Random, runner: float = 1.0) -> dict[str, Any]:
     """One run: `scale` moves endpoints (the code), `runner` moves everything and k6's own timings
     (a slower runner)."""
@@ -49,17 +39,19 @@ def _export(scale: dict[str, float], rnd: random.Random, runner: float = 1.0) ->
         return value * (1 + rnd.uniform(-0.02, 0.02))
 
     p95 = {name: jitter(base * scale.get(name, 1.0) * runner) for name, base in ENDPOINTS.items()}
-    metrics: dict[str, Any] = {f"http_req_duration{{name:{name}}}": _trend(v) for name, v in p95.items()}
+    metrics: dict[str, Any] = {
+        f"http_req_duration{{name:{name}}}": export_trend(v) for name, v in p95.items()
+    }
     metrics |= {
         "http_reqs": {"count": 1500, "rate": jitter(50.0)},
         "http_req_failed": {"passes": 0, "fails": 1500, "value": 0.0},
-        "http_req_duration": _trend(max(p95.values())),
+        "http_req_duration": export_trend(max(p95.values())),
         "checks": {"passes": 1500, "fails": 0, "value": 1.0},
         "iterations": {"count": 300, "rate": 10.0},
-        "http_req_sending": _trend(0.02 * runner),
-        "http_req_receiving": _trend(0.05 * runner),
-        "http_req_blocked": _trend(0.01 * runner),
-        "iteration_duration": _trend(sum(p95.values()) * 0.5 + 100.0 + 2.0 * runner),
+        "http_req_sending": export_trend(0.02 * runner),
+        "http_req_receiving": export_trend(0.05 * runner),
+        "http_req_blocked": export_trend(0.01 * runner),
+        "iteration_duration": export_trend(sum(p95.values()) * 0.5 + 100.0 + 2.0 * runner),
     }
     return {"metrics": metrics, "root_group": {"name": "", "path": "", "id": "r", "groups": {}, "checks": {}}}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import openai
 import pytest
+from factories import export_trend
 from fake_openai import (
     GET_NOTE,
     FakeChat,
@@ -87,17 +88,6 @@ def test_a_server_slower_than_the_timeout_falls_back(server: FakeOpenAIServer, f
 # --- perfgate explain: real result files, a real history ----------------------------------------
 
 
-def _trend(p95: float) -> dict[str, float]:
-    return {
-        "avg": p95 * 0.5,
-        "min": p95 * 0.1,
-        "med": p95 * 0.45,
-        "max": p95 * 2.5,
-        "p(90)": p95 * 0.85,
-        "p(95)": p95,
-    }
-
-
 def _export(get_note_p95: float, rnd: random.Random) -> dict[str, Any]:
     def jitter(value: float) -> float:
         return value * (1 + rnd.uniform(-0.03, 0.03))
@@ -105,9 +95,9 @@ def _export(get_note_p95: float, rnd: random.Random) -> dict[str, Any]:
     metrics = {
         "http_reqs": {"count": 1500, "rate": jitter(50.0)},
         "http_req_failed": {"passes": 0, "fails": 1500, "value": 0.0},
-        "http_req_duration": _trend(jitter(max(get_note_p95, 40.0))),
-        f"http_req_duration{{name:{HOSTILE}}}": _trend(jitter(get_note_p95)),
-        "http_req_duration{name:list_notes}": _trend(jitter(40.0)),
+        "http_req_duration": export_trend(jitter(max(get_note_p95, 40.0))),
+        f"http_req_duration{{name:{HOSTILE}}}": export_trend(jitter(get_note_p95)),
+        "http_req_duration{name:list_notes}": export_trend(jitter(40.0)),
         "checks": {"passes": 1500, "fails": 0, "value": 1.0},
         "iterations": {"count": 300, "rate": 10.0},
     }

@@ -75,19 +75,16 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
     from perfgate.core.render.explanation import render_explanation_text
     from perfgate.core.render.heal import render_heal_text, render_publish_line
     from perfgate.pipeline.explain import explain_heal
-    from perfgate.pipeline.heal import HealRequest, heal
+    from perfgate.pipeline.heal import HealRequest, heal, require_baselines
     from perfgate.pipeline.publish import publish_heal
 
-    baselines = args.baselines or settings.baselines
-    if baselines is None:
-        raise UsageError("--baselines DIR is required (or set PERFGATE_BASELINES)")
     if args.publish and args.dry_run:
         raise UsageError("--publish and --dry-run exclude each other")
     if args.explain and args.result is None:
         raise UsageError("--explain needs --result RESULT (the run whose verdict is explained)")
     request = HealRequest(
         profile=args.profile,
-        baselines=baselines,
+        baselines=require_baselines(args.baselines or settings.baselines),
         scenario=args.scenario,
         result=args.result,
         policy=args.policy or settings.policy,

@@ -13,11 +13,12 @@ from typing import Literal
 
 from perfgate.adapters import actions
 from perfgate.adapters.github import issue_marker, make_github_client
+from perfgate.core.render.action import render_heal_summary, render_regression_issues
 from perfgate.core.render.heal import render_heal_text, render_publish_line
-from perfgate.errors import PerfgateError, UsageError
+from perfgate.errors import PerfgateError
 from perfgate.models import PublishResult
 from perfgate.pipeline.action_steps import History, Log, StepRequest, load_verdict
-from perfgate.pipeline.heal import HealOutcome, HealRequest, heal
+from perfgate.pipeline.heal import HealOutcome, HealRequest, heal, require_baselines
 from perfgate.pipeline.publish import publish_heal
 from perfgate.settings import Settings
 
@@ -61,13 +62,10 @@ def comment(request: CommentRequest, settings: Settings, log: Log) -> None:
 
 
 def _heal(request: HealStepRequest, settings: Settings, log: Log) -> tuple[HealOutcome, PublishResult | None]:
-    baselines = request.baselines or settings.baselines
-    if baselines is None:
-        raise UsageError("--baselines DIR is required (or set PERFGATE_BASELINES)")
     verdict = load_verdict(request.result) if (request.result / "verdict.json").is_file() else None
     heal_request = HealRequest(
         profile=request.profile,
-        baselines=baselines,
+        baselines=require_baselines(request.baselines or settings.baselines),
         scenario=request.scenario,
         result=request.result,
         policy=request.policy or settings.policy,
@@ -96,7 +94,7 @@ def heal_step(request: HealStepRequest, settings: Settings, log: Log) -> None:
         outcome.plan, outcome.rewrite.diff, written=outcome.written, verified=outcome.verified
     )
     log.say(text)
-    actions.append_summary(request.step_summary, actions.heal_summary(text, result))
+    actions.append_summary(request.step_summary, render_heal_summary(text, result))
     outputs: dict[str, str] = {"heal-operation": result.operation if result else request.publish}
     if result is not None and result.operation in ("created", "updated", "unchanged") and result.pr_url:
         outputs |= {"pr-url": result.pr_url, "pr-operation": result.operation}
@@ -107,7 +105,7 @@ def heal_step(request: HealStepRequest, settings: Settings, log: Log) -> None:
 
 def issues(request: IssuesRequest, settings: Settings, log: Log) -> None:
     verdict = load_verdict(request.run_dir)
-    found = actions.regression_issues(verdict, run_url=request.run_url)
+    found = render_regression_issues(verdict, run_url=request.run_url)
     client = make_github_client(settings) if found else None
     if client is None:
         log.say(f"{len(found)} regression(s); no issue filed" + (" (no GitHub token)" if found else ""))

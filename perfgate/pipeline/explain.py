@@ -8,6 +8,7 @@ same with or without an explanation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -23,8 +24,10 @@ from perfgate.core.explain import (
 )
 from perfgate.models import HealPlan, Policy, StageStats, Verdict
 from perfgate.pipeline.analyze import Analysis
-from perfgate.pipeline.heal import HealOutcome
 from perfgate.settings import Settings
+
+if TYPE_CHECKING:
+    from perfgate.pipeline.heal import HealOutcome
 
 NO_KEY_NOTICE = (
     "no LLM explanation: no API key is set (PERFGATE_LLM_API_KEY or OPENAI_API_KEY); "

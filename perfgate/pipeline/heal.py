@@ -58,6 +58,13 @@ class HealRequest(Frozen):
     verdict: Verdict | None = None
 
 
+def require_baselines(baselines: Path | None) -> Path:
+    """Healing needs a history: --baselines (or PERFGATE_BASELINES)."""
+    if baselines is None:
+        raise UsageError("--baselines DIR is required (or set PERFGATE_BASELINES)")
+    return baselines
+
+
 class Judged(Frozen):
     """The analyzer's verdict on the --result run, with what an explanation needs beside it."""
 
