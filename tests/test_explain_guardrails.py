@@ -67,7 +67,8 @@ def test_suggestions_are_kept_inside_perfgates_window(
 
 def test_the_policy_ceiling_wins_over_the_history_bound() -> None:
     policy = make_policy()
-    policy.rules[0].ceiling = 28.0
+    rules = [policy.rules[0].model_copy(update={"ceiling": 28.0}), *policy.rules[1:]]
+    policy = policy.model_copy(update={"rules": rules})
     guarded = _guard({GET_NOTE: ["p(95)<100000"]}, policy=policy)
     assert _kept(guarded) == {GET_NOTE: ["p(95)<28"]}
     assert CEILING_MS > 28.0

@@ -26,8 +26,7 @@ def measure(
 ) -> tuple[float, float]:
     """(noise pass rate, 25 %-regression fail rate) of the healed p(95) limit."""
     rng = np.random.default_rng(seed)
-    policy = Policy()
-    policy.healing.headroom = headroom
+    policy = Policy.model_validate({"healing": {"headroom": headroom}})
     passed = failed = total = 0
     for _ in range(trials):
         level = rng.uniform(20, 400)

@@ -73,7 +73,8 @@ def test_escape_md_escapes_every_markdown_character() -> None:
 
 def test_code_fences_outlast_backticks_in_values() -> None:
     plan = make_plan()
-    plan.thresholds[0].metric = "http_req_duration{name:```evil}"
+    evil = plan.thresholds[0].model_copy(update={"metric": "http_req_duration{name:```evil}"})
+    plan = plan.model_copy(update={"thresholds": [evil, *plan.thresholds[1:]]})
     text = render_markdown(make_verdict("improvement"), plan=plan)
     assert "````diff" in text and "\n````\n" in text
 
