@@ -41,7 +41,8 @@ def own_scenario(loaded: LoadedRun) -> str | None:
     return loaded.meta.scenario if loaded.meta is not None and loaded.meta.scenario else None
 
 
-def _locate(baselines: Path, scenario: str | None, loaded: LoadedRun) -> HistoryLocation:
+def locate_run_history(baselines: Path, scenario: str | None, loaded: LoadedRun) -> HistoryLocation:
+    """`locate_history` for a run: --scenario, else the run's own, else the only one, else `default`."""
     return locate_history(baselines, scenario, own=own_scenario(loaded), fallback=DEFAULT_SCENARIO)
 
 
@@ -173,7 +174,7 @@ def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
         verdict = _verdict_without_history(loaded, scenario, source, reason)
         return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))
-    where = _locate(options.baselines, options.scenario, loaded)
+    where = locate_run_history(options.baselines, options.scenario, loaded)
     selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
     verdict = compare(
         loaded,
@@ -222,7 +223,7 @@ def record_result(
     """`perfgate record`: one run into the history, not judged."""
     loaded = load_run(path)
     check_candidate(path, loaded.record)
-    where = _locate(baselines, scenario, loaded)
+    where = locate_run_history(baselines, scenario, loaded)
     stored = record(loaded, where, now=now, run_id=run_id, verdict=None)
     return stored, where.folder
 
@@ -237,6 +238,6 @@ def record_runs(
     for path in paths:
         runs.append(load_run(path))
         check_candidate(path, runs[-1].record)
-    where = _locate(baselines, scenario, runs[0])
+    where = locate_run_history(baselines, scenario, runs[0])
     folder = where.folder
     return [(record(run, where, now=now, run_id=None, verdict=verdict), folder) for run in runs]

@@ -13,13 +13,13 @@ from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import load_run
 from perfgate.core.capacity.regression import capacity_metrics, judge_capacity
 from perfgate.models.capacity import CapacityRegression, CapacityRequest, CapacityResult
-from perfgate.pipeline.analyze import comparable_runs, locate_history
+from perfgate.pipeline.analyze import comparable_runs, locate_run_history
 
 
 def judge_and_record(request: CapacityRequest, result: CapacityResult, *, now: datetime) -> CapacityResult:
     assert request.baselines is not None
     loaded = load_run(request.run)
-    where = locate_history(request.baselines, request.scenario, loaded)
+    where = locate_run_history(request.baselines, request.scenario, loaded)
     runs = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario)).runs
     observed = capacity_metrics(result)
     history: dict[str, list[float]] = {}
