@@ -169,4 +169,4 @@ def test_a_bad_setting_is_a_usage_error_naming_its_variable(
     monkeypatch.setenv(variable, value)
     assert main(["analyze", *_no_history(tmp_path)], stdout=io.StringIO()) == 2
     error = capsys.readouterr().err
-    assert error.startswith("perfgate: error: ") and named in error and value in error
+    assert error.startswith("perfgate: error: ") and named in error
