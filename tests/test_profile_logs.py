@@ -69,6 +69,10 @@ def test_gzip_and_several_files_in_order(tmp_path: Path, rows) -> None:
     reader = AccessLogReader([first, second], progress=lambda done, total: seen.append(done))
     assert len(list(reader)) == len(lines)
     assert [r.parsed for r in reader.reports] == [half, len(lines) - half]
+    newest_first = AccessLogReader([second, first])  # rotated logs are often listed so
+    times = [entry.ts for entry in newest_first]
+    assert [Path(r.path).name for r in newest_first.reports] == ["a.log.gz", "b.log"]
+    assert times[half - 1] <= times[half]
 
 
 def test_json_field_mapping_by_flag(tmp_path: Path) -> None:

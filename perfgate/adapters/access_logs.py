@@ -1,5 +1,5 @@
 """Access logs in, `LogEntry` records out, streaming: Apache/nginx combined and common, JSON lines,
-CSV; plain or gzip (by content); several files in order.
+CSV; plain or gzip (by content); several files, read oldest first (by their first entry).
 
     reader = AccessLogReader([Path("access.log.gz")], fmt="auto")
     for entry in reader: ...
@@ -131,13 +131,25 @@ class AccessLogReader:
         unknown = sorted(set(fields or {}) - set(FIELDS))
         if unknown:
             raise UsageError(f"--field: unknown field {unknown[0]!r} (one of: {', '.join(FIELDS)})")
-        self.paths = list(paths)
         self.fmt = fmt
         self.fields = dict(fields or {})
+        self.paths = sorted(paths, key=self._first_time)
         self.progress = progress
         self.reports: list[FileReport] = []
         self.total_bytes = sum(path.stat().st_size for path in self.paths if path.is_file())
         self._done_bytes = 0
+
+    def _first_time(self, path: Path) -> float:
+        """The time of the file's first readable entry (files are read oldest first, whatever the
+        order given: rotated logs are often listed newest first)."""
+        fmt: LogFormat = detect_format(path) if self.fmt == "auto" else self.fmt  # type: ignore[assignment]
+        with _open_text(path) as text:
+            entries = (
+                self._csv(text, _Tally(path, fmt)) if fmt == "csv" else self._lines(text, _Tally(path, fmt))
+            )
+            for entry, _ in zip(entries, range(_SNIFF_LINES), strict=False):
+                return entry.ts
+        return float("inf")
 
     def __iter__(self) -> Iterator[LogEntry]:
         for path in self.paths:

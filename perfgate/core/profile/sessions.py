@@ -118,7 +118,7 @@ class Sessionizer:
         key = session if session is not None else f"{client}\t{agent}"
         closed: list[Session] = []
         current = self._open.get(key)
-        if current is not None and session is None and ts - current.last > self.gap_s:
+        if current is not None and session is None and abs(ts - current.last) > self.gap_s:
             closed.append(self._close(key, self._open.pop(key)))
             current = None
         if current is None:
