@@ -106,6 +106,11 @@ def test_completed_run_writes_the_run_directory(tmp_path: Path, notes_server: An
     assert resources is not None and resources.source == f"pid {notes_server.pid} (+children)"
     assert len(resources.samples) >= 2
     assert any(sample.cpu_percent > 0 for sample in resources.samples)
+    runner = meta.runner  # the runner's evidence: its load while k6 ran, the probe before and after
+    assert runner is not None and runner.samples >= 2 and runner.cpus >= 1
+    assert runner.probe_before_ms and runner.probe_after_ms
+    assert runner.k6_cpu_percent_mean is not None and runner.k6_cpu_percent_mean > 0
+    assert runner.busy_percent_mean is not None and runner.busy_percent_mean >= runner.k6_cpu_percent_mean / 2
 
 
 @pytest.mark.k6

@@ -4,6 +4,7 @@
     /tmp/venv/bin/python bench/corpus/make_corpus.py --probe 3  # 3 clean runs, print p95s, keep nothing
     /tmp/venv/bin/python bench/corpus/make_corpus.py --sample   # one clean run dir -> sample-run/
     /tmp/venv/bin/python bench/corpus/make_corpus.py --plan repeats --out bench/corpus-repeats  # ~17 min
+    /tmp/venv/bin/python bench/corpus/make_corpus.py --plan probe --out bench/corpus-probe  # ~15 min
 
 One gunicorn (1 worker, admin API on, 127.0.0.1 only) serves every run; faults are switched
 between runs through PUT /admin/faults. A CPU hog is N `python -c "while True: pass"`
@@ -112,7 +113,33 @@ def plan_repeats(p95: dict[str, float]) -> list[dict[str, Any]]:
     return plan
 
 
-PLANS = {"full": plan_runs, "repeats": plan_repeats}
+def plan_probe(p95: dict[str, float]) -> list[dict[str, Any]]:
+    """A smaller corpus recorded with the runner evidence `run_k6` keeps (`RunRecord.runner`: the
+    calibration probe, the runner's load): clean, 2-hog contention, one endpoint +15/+25/+40 %,
+    and a global +30 % slowdown both as CPU and as waiting (the kind only that evidence tells
+    from a busy runner)."""
+    rng = random.Random(SEED + 2)
+    plan: list[dict[str, Any]] = []
+    for i in range(30):
+        plan.append({"kind": "history", "hogs": 0 if i % 5 else rng.choice([1, 2])})
+    plan += [{"kind": "clean"} for _ in range(8)]
+    plan += [{"kind": "contention", "hogs": 2} for _ in range(8)]
+    for pct in (15, 25, 40):
+        for j in range(6):
+            endpoint = ENDPOINTS[(j + pct) % len(ENDPOINTS)]
+            ms = round(p95[endpoint] * pct / 100, 3)
+            plan.append({"kind": f"latency+{pct}", "endpoint": endpoint, "latency_ms": {endpoint: ms}})
+    all_slow = {e: round(p95[e] * 0.3, 3) for e in ENDPOINTS}
+    plan += [{"kind": "global-latency+30", "latency_ms": all_slow} for _ in range(6)]
+    plan += [{"kind": "global-cpu+30", "cpu_ms": all_slow} for _ in range(6)]
+    rng.shuffle(plan)
+    for i, run in enumerate(plan):
+        run["id"] = f"r{i + 6:03d}-{run['kind']}"
+        run.setdefault("hogs", 0)
+    return plan
+
+
+PLANS = {"full": plan_runs, "repeats": plan_repeats, "probe": plan_probe}
 
 
 def run_one(run: dict[str, Any], target_pid: int, work: Path) -> RunRecord:
@@ -137,7 +164,8 @@ def run_one(run: dict[str, Any], target_pid: int, work: Path) -> RunRecord:
             hog.kill()
             hog.wait()
     record = load_record(work / run["id"])
-    return record.model_copy(update={"resources": meta.resources, "fingerprint": meta.fingerprint})
+    update = {"resources": meta.resources, "fingerprint": meta.fingerprint, "runner": meta.runner}
+    return record.model_copy(update=update)
 
 
 def endpoint_p95(records: list[RunRecord]) -> dict[str, float]:

@@ -43,8 +43,9 @@ from typing import IO, Literal
 
 from perfgate.adapters.profiles import Profile, compute_fingerprint, write_k6_config
 from perfgate.adapters.resources import Sampler
+from perfgate.adapters.runner_load import RunnerMonitor
 from perfgate.errors import InputDataError, K6Error, ToolNotFoundError, UsageError
-from perfgate.models import ResourceUsage, RunMeta
+from perfgate.models import ResourceUsage, RunMeta, RunnerEvidence
 
 RawOutput = Literal["ndjson.gz", "ndjson", "csv", "none"]
 
@@ -210,8 +211,9 @@ def run_k6(
     )
     started_at, t0 = datetime.now(UTC), time.monotonic()
     terminal = sys.stderr if show_progress else None
-    exit_code, timed_out, resources = _execute(
-        command, run_dir, k6_environment(run_dir, env), timeout_s, grace_s, terminal, sampler
+    monitor = RunnerMonitor()
+    exit_code, timed_out, resources, runner = _execute(
+        command, run_dir, k6_environment(run_dir, env), timeout_s, grace_s, terminal, (sampler, monitor)
     )
     _check_outcome(run_dir, exit_code, timed_out, timeout_s)
     meta = RunMeta(
@@ -224,6 +226,7 @@ def run_k6(
         wall_s=round(time.monotonic() - t0, 3),
         base_url=base_url,
         resources=resources,
+        runner=runner,
     )
     (run_dir / META_NAME).write_text(meta.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return meta
@@ -254,9 +257,12 @@ def _execute(
     timeout_s: float,
     grace_s: float,
     terminal: IO[str] | None,
-    sampler: Sampler | None,
-) -> tuple[int, bool, ResourceUsage | None]:
-    """Run k6 with the sampler around it: (exit code, timed out, resources)."""
+    samplers: tuple[Sampler | None, RunnerMonitor],
+) -> tuple[int, bool, ResourceUsage | None, RunnerEvidence]:
+    """Run k6 with the target's sampler and the runner monitor around it:
+    (exit code, timed out, the target's resources, the runner's load)."""
+    sampler, monitor = samplers
+    monitor.start()
     if sampler is not None:
         sampler.start()
     try:
@@ -272,10 +278,12 @@ def _execute(
                 )
             except OSError as exc:
                 raise K6Error(f"cannot start k6 ({command[0]}): {exc.strerror or exc}") from exc
+            monitor.watch(process.pid)
             exit_code, timed_out = _wait(process, timeout_s, grace_s)
     finally:
         resources = sampler.stop() if sampler is not None else None
-    return exit_code, timed_out, resources
+        runner = monitor.stop()
+    return exit_code, timed_out, resources, runner
 
 
 def _wait(process: subprocess.Popen[bytes], timeout_s: float, grace_s: float) -> tuple[int, bool]:

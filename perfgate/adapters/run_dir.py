@@ -52,6 +52,7 @@ def _merge_meta(record: RunRecord, meta: RunMeta) -> RunRecord:
             "context": context,
             "fingerprint": meta.fingerprint or record.fingerprint,
             "resources": meta.resources or record.resources,
+            "runner": meta.runner or record.runner,
         }
     )
 

@@ -20,8 +20,11 @@ class Detection(Strict):
     history_runs: int = Field(ge=0, description="comparable runs the verdict was based on")
     environment: dict[str, float] = Field(
         default_factory=dict,
-        description="shared latency multiplier per stat ('factor|p(95)') and runner-contention z ('contention_z')",
+        description="shared latency multiplier per stat ('factor|p(95)'), k6's runner-contention z "
+        "('contention_z') and the runner's probe time against the history's ('probe_ratio')",
     )
+    advice: str = Field(default="", description="the one next step for this verdict")
+    confidence: float = Field(default=0.0, ge=0, le=1, description="how likely the verdict is right")
 
     @property
     def exit_code(self) -> int:

@@ -118,6 +118,24 @@ class ResourceUsage(Strict):
     rss_mean_mb: float | None = None
 
 
+class RunnerEvidence(Strict):
+    """How busy the machine running k6 was: sampled during the run, plus a fixed calibration
+    probe timed just before and just after k6. Evidence for "environment or code?" only: never
+    used to rescale results."""
+
+    cpus: int = Field(ge=1, description="logical CPUs of the runner")
+    interval_s: float = Field(gt=0)
+    samples: int = Field(default=0, ge=0)
+    busy_percent_mean: float | None = Field(default=None, ge=0, description="whole machine, 100 = one core")
+    steal_percent_mean: float | None = Field(default=None, ge=0, description="CPU stolen by the hypervisor")
+    k6_cpu_percent_mean: float | None = Field(default=None, ge=0, description="k6's own CPU, 100 = one core")
+    load1_max: float | None = Field(default=None, ge=0, description="1-minute load average, peak")
+    probe_before_ms: float | None = Field(
+        default=None, gt=0, description="fixed CPU probe before k6 (median)"
+    )
+    probe_after_ms: float | None = Field(default=None, gt=0, description="the same probe after k6")
+
+
 class Stage(Strict):
     duration: str
     target: float
@@ -170,6 +188,7 @@ class RunRecord(Strict):
     fingerprint: LoadFingerprint | None = None
     stages: list[StageStats] = Field(default_factory=list)
     resources: ResourceUsage | None = None
+    runner: RunnerEvidence | None = None
 
     def value(self, key: str | MetricKey, stat: str) -> float | None:
         series = self.metrics.get(str(key))
@@ -206,3 +225,4 @@ class RunMeta(Strict):
     wall_s: float = Field(ge=0)
     base_url: str | None = None
     resources: ResourceUsage | None = None
+    runner: RunnerEvidence | None = None

@@ -75,6 +75,13 @@ class Verdict(Strict):
         default_factory=dict, description="cpu_peak_percent, cpu_mean_percent, rss_peak_mb, rss_mean_mb"
     )
     notices: list[str] = Field(default_factory=list)
+    advice: str = Field(default="", description="the one next step for this verdict, computed once")
+    confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="how likely the verdict is right (bench/verdicts.py: reliability)",
+    )
 
     @property
     def exit_code(self) -> int:

@@ -124,6 +124,8 @@ def compare(
         summary=summarize_run(candidate),
         resources=summarize_resources(candidate),
         notices=[*pooled, *selection.notices, *detection.notices],
+        advice=detection.advice,
+        confidence=detection.confidence,
     )
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from perfgate.core.detect.advice import advice, rerun_advised, verdict_confidence
 from perfgate.core.detect.drift import relative_drift
 from perfgate.core.detect.environment import Attribution
-from perfgate.core.detect.evidence import DetectorTuning, Evidence, would_fail
+from perfgate.core.detect.evidence import DetectorTuning
 from perfgate.core.detect.extract import gated_targets
 from perfgate.core.detect.gather import add_environment, basic_evidence
 from perfgate.core.detect.judge import classify
@@ -54,16 +55,15 @@ def detect_regressions(
         findings = ungated(findings)
     findings, ack_notices = apply_acknowledgements(findings, policy.acknowledgements, today)
     env_notes = [a.note for a in attributions.values() if a.kind == "environment"]
-    rerun = _rerun_advised(evidences, settings)
-    advice = "re-run advised" if rerun else "within the runner's usual swings, no re-run needed"
-    notices += ack_notices + [f"{note}: {advice}" for note in env_notes[:1]]
-    notices += [f"{a.note}." for a in attributions.values() if a.kind == "code"][:1]
+    code_notes = [a.note for a in attributions.values() if a.kind == "code"]
+    notices += ack_notices + [f"{note}." for note in (env_notes[:1] + code_notes[:1])]
     kind, reason = decide_verdict(
         findings,
         history_runs=len(runs),
         min_runs=policy.history.min_runs,
-        environment_note=env_notes[0] if env_notes and rerun else "",
+        environment_note=env_notes[0] if env_notes else "",
     )
+    rerun = rerun_advised(evidences, settings)
     return Detection(
         verdict=kind,
         reason=reason,
@@ -71,21 +71,19 @@ def detect_regressions(
         notices=notices,
         history_runs=len(runs),
         environment=_environment_summary(attributions),
-    )
-
-
-def _rerun_advised(evidences: Sequence[Evidence], settings: DetectorTuning) -> bool:
-    """A re-run helps only when the environment excused a value that would otherwise have failed."""
-    return any(
-        ev.attribution is not None and ev.attribution.kind == "environment" and would_fail(ev, settings)
-        for ev in evidences
+        advice=advice(kind, rerun),
+        confidence=verdict_confidence(kind, findings, evidences, rerun),
     )
 
 
 def _environment_summary(attributions: dict[str, Attribution]) -> dict[str, float]:
-    """Shared latency multiplier per stat and the runner-contention z, for the report."""
+    """Shared latency multiplier per stat, k6's runner-contention z and the runner's probe time
+    against the history's (when measured), for the report."""
     environment = {f"factor|{stat}": round(a.factor_ratio, 4) for stat, a in attributions.items()}
     contention = next((a.contention_z for a in attributions.values() if a.contention_z is not None), None)
     if contention is not None:
         environment["contention_z"] = round(contention, 3)
+    probe = next((a.probe_ratio for a in attributions.values() if a.probe_ratio is not None), None)
+    if probe is not None:
+        environment["probe_ratio"] = round(probe, 4)
     return environment

@@ -118,7 +118,10 @@ def _judge_relative(
     settings: DetectorTuning,
 ) -> None:
     """Level = median excess of the newest LEVEL_RUNS runs (floors); significance = their mean
-    typical-latency excess against the anchor's sigma / sqrt(LEVEL_RUNS); creep = Mann-Kendall."""
+    typical-latency excess against the anchor's sigma / sqrt(LEVEL_RUNS); creep = Mann-Kendall.
+    The candidate must be at or above that level: a creep's newest run carries it, and the level of
+    runs that already passed is no reason to fail a candidate below it (a candidate equal to the
+    history's median once read ×1.41 "on its own" from five chance-high runs before it)."""
     mean_series, sigma = means
     recent = mean_series[-LEVEL_RUNS:]
     z = float(np.mean(recent)) / (sigma / np.sqrt(recent.size))
@@ -127,6 +130,8 @@ def _judge_relative(
     anchor_level = float(np.median(raw_values(anchor, ev.target)))
     own_ratio = float(np.exp(np.median(levels)))
     candidate_ratio = float(np.exp(levels[-1]))
+    if candidate_ratio < own_ratio:
+        return  # the candidate sits below the recent runs' level: it does not carry the creep
     if (
         floors_exceeded(ev.target, anchor_level * own_ratio, anchor_level)
         and floors_exceeded(ev.target, anchor_level * candidate_ratio, anchor_level)

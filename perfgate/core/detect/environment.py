@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from perfgate.core.detect.extract import LOCATION_STAT, LOG_EPSILON, Target, raw_values, stat_value
 from perfgate.core.detect.robust import FloatArray, mad_df, mad_sigma, prediction_z, robust_center_scale
+from perfgate.core.detect.runner import RunnerJudgement
 from perfgate.models import RunRecord
 
 RUNNER_SIGNALS = ("k6_overhead_ms", "http_req_sending_ms", "http_req_receiving_ms", "http_req_blocked_ms")
@@ -72,6 +73,9 @@ class Attribution:
     cpu_per_req_z: float | None
     precedent: float
     note: str
+    p_value: float | None = None  # one-sided p of the shift against the runner's measured load
+    probe_ratio: float | None = None  # the runner's probe time / the history's median, when measured
+    runner_factor: float | None = None  # the shared factor (log) the history predicts at that probe time
 
 
 def _loo_median(residuals: FloatArray) -> FloatArray:
@@ -246,8 +250,10 @@ def attribute_shift(
     z_crit: float,
     min_ratio: float,
     runs: int = 1,
+    runner: RunnerJudgement | None = None,
 ) -> Attribution:
-    """Decide whether the candidate's shared latency factor is a global shift, and whose."""
+    """Decide whether the candidate's shared latency factor is a global shift, and whose: from the
+    runner evidence measured in the run when it has some (`runner`), else from the history."""
     ratio = float(np.exp(shift.factor))
     runner_z = contention_z(history, candidate, runs)
     cpu_z = signal_z(history, candidate, "cpu_per_req", runs)
@@ -258,6 +264,9 @@ def attribute_shift(
         return Attribution("none", ratio, runner_z, cpu_z, precedent, "")
     common = f"all {len(shift.endpoints)} endpoints {_times(ratio)} together ({shift.stat})"
     cpu_up = cpu_z is not None and cpu_z * direction >= z_crit
+    found = (runner_z, cpu_z, precedent)
+    if runner is not None:
+        return _by_runner_evidence(runner, common, ratio, found, z_crit=z_crit, cpu_up=cpu_up)
     if abs(shift.factor_z) < z_crit and not cpu_up:
         note = f"{common}, within the runner-speed swings of the history (z={shift.factor_z:.1f})"
         return Attribution("environment", ratio, runner_z, cpu_z, precedent, note)
@@ -274,6 +283,46 @@ def attribute_shift(
     )
     note = f"{common} and {evidence}: a global code change"
     return Attribution("code", ratio, runner_z, cpu_z, precedent, note)
+
+
+def _by_runner_evidence(
+    runner: RunnerJudgement,
+    common: str,
+    ratio: float,
+    found: tuple[float | None, float | None, float],
+    *,
+    z_crit: float,
+    cpu_up: bool,
+) -> Attribution:
+    """A global shift judged on the runner's measured load (`runner.py`), not on its shape."""
+    runner_z, cpu_z, precedent = found
+    load = (
+        f"the runner's probe ran ×{runner.probe_ratio:.2f} its usual time, where the history's runs "
+        f"moved ×{np.exp(runner.expected_factor):.2f}"
+    )
+    if runner.explains(z_crit) and not cpu_up:
+        note = f"{common}: {load} (z={runner.factor_z:.1f}), the runner explains it"
+        return Attribution(
+            "environment",
+            ratio,
+            runner_z,
+            cpu_z,
+            precedent,
+            note,
+            runner.p_value,
+            runner.probe_ratio,
+            runner.expected_factor,
+        )
+    why = (
+        "the target's CPU per request rose"
+        if cpu_up
+        else f"more than the runner explains (z={runner.factor_z:.1f})"
+    )
+    note = f"{common}; {load}: {why}, a global code change"
+    p_value = runner.p_value if not runner.explains(z_crit) else None
+    return Attribution(
+        "code", ratio, runner_z, cpu_z, precedent, note, p_value, runner.probe_ratio, runner.expected_factor
+    )
 
 
 def _times(ratio: float) -> str:

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from perfgate.core.detect.drift import drift_evidence
-from perfgate.core.detect.environment import Attribution, attribute_shift, mean_latency_shift, shared_shift
+from perfgate.core.detect.environment import (
+    Attribution,
+    SharedShift,
+    attribute_shift,
+    mean_latency_shift,
+    shared_shift,
+)
 from perfgate.core.detect.evidence import DetectorTuning, Evidence
 from perfgate.core.detect.extract import Target, bad_events, raw_values, run_signals, to_space
 from perfgate.core.detect.robust import (
@@ -18,6 +24,7 @@ from perfgate.core.detect.robust import (
     robust_center_scale,
     t_sf,
 )
+from perfgate.core.detect.runner import RunnerJudgement, judge_runner, probe_log
 from perfgate.models import RunRecord
 
 LOAD_DERIVED_UNITS = ("per_s", "count")
@@ -41,9 +48,9 @@ def basic_evidence(
     ev.p_value = t_sf(abs(z), mad_df(stats.n))
     if ev.p_value < settings.alpha:
         ev.detectors.append("robust_pi")
-    if z > 0:
+    if z > 0:  # worse than the recent median; a creep's newest run is above the recent runs too
         _count_test(ev, candidate, history[-settings.recent_window :], settings)
-    ev.drift = drift_evidence(target, values, observed, settings)
+        ev.drift = drift_evidence(target, values, observed, settings)
     return ev
 
 
@@ -86,6 +93,7 @@ def add_environment(
     mean_shift = mean_latency_shift(
         [ev.target for ev in next(iter(by_stat.values()), [])], candidate, recent, runs=runs
     )
+    runner: RunnerJudgement | None = None
     for stat, group in by_stat.items():
         shift = shared_shift(
             stat, [ev.target for ev in group], [ev.observed for ev in group], recent, runs=runs
@@ -93,6 +101,7 @@ def add_environment(
         if shift is None:
             continue
         min_ratio = min(ev.target.rule.min_change_ratio for ev in group)
+        runner = runner or judge_candidate_runner(mean_shift or shift, candidate, recent, runs)
         attribution = attribute_shift(
             shift,
             signals_hist,
@@ -100,11 +109,13 @@ def add_environment(
             z_crit=_z_crit(settings, len(recent)),
             min_ratio=min_ratio,
             runs=runs,
+            runner=runner,
         )
         attributions[stat] = attribution
         for ev in group:
             name = str(ev.target.endpoint)
             ev.attribution = attribution
+            _take_code_shift(ev, attribution, settings)
             ev.excess_df = shift.excess_df
             if name in shift.excess:
                 ev.excess_ratio = float(np.exp(shift.excess[name]))
@@ -116,6 +127,28 @@ def add_environment(
                 ev.mean_excess_scale = mean_shift.excess_scale[name]
     _attribute_load_metrics(evidences, attributions)
     return attributions
+
+
+def judge_candidate_runner(
+    shift: SharedShift, candidate: RunRecord, recent: Sequence[RunRecord], runs: int
+) -> RunnerJudgement | None:
+    """The candidate's measured runner load against the history's (`runner.py`), on `shift`'s
+    factor (the typical latency's when k6 reports it: steadier than any percentile)."""
+    return judge_runner(
+        [probe_log(run) for run in recent], probe_log(candidate), shift.history_factors, shift.factor, runs
+    )
+
+
+def _take_code_shift(ev: Evidence, attribution: Attribution, settings: DetectorTuning) -> None:
+    """A global shift the runner's measured load does not explain is significant for every endpoint
+    that moved worse with it: the shift's p, not the raw spread of a history with busy runs in it."""
+    if attribution.kind != "code" or attribution.p_value is None:
+        return
+    if (ev.observed - (ev.baseline or 0.0)) * ev.target.sign <= 0:
+        return
+    ev.p_value = min(ev.p_value, attribution.p_value)
+    if ev.p_value < settings.alpha:
+        ev.detectors.append("runner_evidence")
 
 
 def _attribute_load_metrics(evidences: Sequence[Evidence], attributions: dict[str, Attribution]) -> None:

@@ -3,11 +3,12 @@
 Order of the rules (first match wins):
 
 1. no history value → `no_baseline`;
-2. an endpoint latency whose *own* change (against the other endpoints of the same run, i.e. with
+2. a value better than its baseline as measured is never a regression (rules 2, 5), whatever the
+   other endpoints did; otherwise an endpoint latency whose *own* change (against the other endpoints of the same run, i.e. with
    the shared runner factor removed) passes both floors and is significant → `regression`; so
    does its runner-free drift guard;
-3. a global shift attributed to the environment → `noise`, with a re-run advice when the value
-   would otherwise have failed (worse past the floors and significant);
+3. a global shift attributed to the environment → `noise` (the run's one advice, re-run or not,
+   is the detector's: `advice.py`);
 4. worse, beyond both floors and significant (robust prediction interval, + exact count test
    for rates and counts) → `regression`, unless the context model (trained on the history's
    load and runner signals) explains the value (`noise`); a global shift attributed to the
@@ -47,23 +48,24 @@ def classify(ev: Evidence, settings: DetectorTuning) -> Finding:
     failing = would_fail(ev, settings)
     attribution = ev.attribution
     environment = attribution is not None and attribution.kind == "environment"
+    improved = _improved(ev, base)
     own = _own_change(ev, settings)
+    if own is not None and own.classification == "regression" and improved:
+        own = None  # better than its baseline as measured: never a regression, whatever the others did
     if own is not None and own.classification == "regression":
         return own
-    if ev.drift is not None and ev.drift.relative:
+    if ev.drift is not None and ev.drift.relative and not improved:
         return _drift(ev)
     if environment and (worse or significant):
         assert attribution is not None
-        advice = "re-run advised" if failing else "within the runner's usual swings"
-        reason = f"{_change(ev)}: {attribution.note}; {advice}"
-        return _finding(ev, "noise", _typical(ev.p_value), reason)
+        return _finding(ev, "noise", _typical(ev.p_value), f"{_change(ev)}: {attribution.note}")
     if failing:
         if ev.context_p is not None and ev.context_p >= settings.confirm_alpha:
             why = f"the run's load and runner signals explain it (context model p={ev.context_p:.2g})"
             return _finding(ev, "noise", _typical(ev.context_p), f"{_change(ev)}, but {why}")
         detail = f" ({attribution.note})" if attribution is not None and attribution.kind == "code" else ""
         return _finding(ev, "regression", confidence_from_p(ev.p_value), f"{_change(ev)}{_p(ev)}{detail}")
-    if ev.drift is not None:
+    if ev.drift is not None and not improved:
         return _drift(ev)
     if own is not None:
         return own
@@ -76,6 +78,27 @@ def classify(ev: Evidence, settings: DetectorTuning) -> Finding:
     below = " (below the minimum effect)" if significant else ""
     confidence = 1.0 if significant else _typical(ev.p_value)
     return _finding(ev, "pass", confidence, f"{_change(ev)}{below}")
+
+
+def _improved(ev: Evidence, base: float) -> bool:
+    """Better than its baseline as measured, on a runner not measured faster than usual.
+
+    On a faster runner an endpoint's absolute drop is the runner's, and its own change against
+    the other endpoints still decides (on the shared corpus half the +25/+40 % faults landed on
+    runs whose faulted endpoint was below its baseline as measured). Evidence measured in the run
+    says whether the runner was faster: the shared factor the history predicts at the run's probe
+    time, at least the latency floor below 1. Runs recorded without a probe fall back on the
+    run's shared factor itself, which other endpoints' own improvements can drag down too.
+    """
+    if (ev.observed - base) * ev.target.sign >= 0:
+        return False
+    attribution = ev.attribution
+    if attribution is None or attribution.factor_ratio <= 0:
+        return True
+    floor = math.log(ev.target.rule.min_change_ratio)
+    if attribution.runner_factor is not None:
+        return attribution.runner_factor > -floor
+    return math.log(attribution.factor_ratio) > -floor
 
 
 def _own_change(ev: Evidence, settings: DetectorTuning) -> Finding | None:

@@ -87,5 +87,5 @@ def decide_verdict(
         "pass": f"all {len(findings)} gated values within their baselines.",
     }
     if kind == "noise" and environment_note:
-        return kind, f"{environment_note}; re-run advised."
+        return kind, f"{environment_note}."
     return kind, sentences[kind]

@@ -33,7 +33,9 @@ def context_line(verdict: Verdict) -> str:
 
 
 def next_step(verdict: Verdict) -> str | None:
-    return _NEXT_STEP.get(verdict.verdict)
+    """The verdict's one advice (computed once by the detector); the generic step for verdicts
+    written before it carried one."""
+    return verdict.advice or _NEXT_STEP.get(verdict.verdict)
 
 
 def resources_text(verdict: Verdict) -> str | None:
