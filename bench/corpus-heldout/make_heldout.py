@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,11 +24,8 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "corpus"))
 
-from make_corpus import load_record  # noqa: E402
+from make_corpus import record_run  # noqa: E402
 
-from perfgate.adapters.k6_runner import find_k6, run_k6  # noqa: E402
-from perfgate.adapters.profiles import load_profile  # noqa: E402
-from perfgate.adapters.resources import ResourceSampler  # noqa: E402
 from perfgate.adapters.target import start_target  # noqa: E402
 from perfgate.models import RunRecord  # noqa: E402
 
@@ -95,28 +91,7 @@ def put_faults(run: dict[str, Any]) -> None:
 
 def run_one(run: dict[str, Any], target_pid: int, work: Path) -> RunRecord:
     put_faults(run)
-    profile = load_profile(HERE / "profile.yaml", script=HERE / "shop.js")
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(run.get("hogs", 0))]
-    try:
-        time.sleep(0.5 if hogs else 0.0)
-        meta = run_k6(
-            k6=find_k6(),
-            script=HERE / "shop.js",
-            profile=profile,
-            run_dir=work / run["id"],
-            base_url=BASE_URL,
-            timeout_s=60,
-            env={"THINK_TIME": "0.02"},
-            raw_output="none",
-            sampler=ResourceSampler(target_pid, interval_s=0.5),
-        )
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
-    record = load_record(work / run["id"])
-    update = {"resources": meta.resources, "fingerprint": meta.fingerprint, "runner": meta.runner}
-    return record.model_copy(update=update)
+    return record_run(run, target_pid, work, HERE / "shop.js", HERE / "profile.yaml", BASE_URL)
 
 
 def ensure(run: dict[str, Any], pid: int, work: Path, manifest: dict[str, Any]) -> RunRecord:

@@ -144,16 +144,26 @@ PLANS = {"full": plan_runs, "repeats": plan_repeats, "probe": plan_probe}
 
 def run_one(run: dict[str, Any], target_pid: int, work: Path) -> RunRecord:
     put_faults(run)
-    profile = load_profile(SOURCE / "profile.yaml", script=ROOT / "loadtests" / "notes.js")
+    return record_run(
+        run, target_pid, work, ROOT / "loadtests" / "notes.js", SOURCE / "profile.yaml", BASE_URL
+    )
+
+
+def record_run(
+    run: dict[str, Any], target_pid: int, work: Path, script: Path, profile_path: Path, base_url: str
+) -> RunRecord:
+    """One k6 run of `script` with `run["hogs"]` CPU hogs alive; its RunRecord with the target's
+    resources, the load fingerprint and the runner evidence (also used by bench/corpus-heldout)."""
+    profile = load_profile(profile_path, script=script)
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(run.get("hogs", 0))]
     try:
         time.sleep(0.5 if hogs else 0.0)
         meta = run_k6(
             k6=find_k6(),
-            script=ROOT / "loadtests" / "notes.js",
+            script=script,
             profile=profile,
             run_dir=work / run["id"],
-            base_url=BASE_URL,
+            base_url=base_url,
             timeout_s=60,
             env={"THINK_TIME": "0.02"},
             raw_output="none",
