@@ -3,8 +3,9 @@
 Order of the rules (first match wins):
 
 1. no history value → `no_baseline`;
-2. a value better than its baseline as measured is never a regression (rules 2, 5), whatever the
-   other endpoints did; otherwise an endpoint latency whose *own* change (against the other endpoints of the same run, i.e. with
+2. a value better than its baseline as measured is never a regression (rules 2 and 5), whatever
+   the other endpoints did, unless the runner was measured faster (`_improved`); otherwise an
+   endpoint latency whose *own* change (against the other endpoints of the same run, i.e. with
    the shared runner factor removed) passes both floors and is significant → `regression`; so
    does its runner-free drift guard;
 3. a global shift attributed to the environment → `noise` (the run's one advice, re-run or not,
