@@ -189,8 +189,11 @@ def run_k6(
     extra_args: Sequence[str] = (),
     history_key: str | None = None,
     grace_s: float = 10.0,
+    runner_probe: bool = True,
 ) -> RunMeta:
-    """Run k6 once (see the module docstring). `history_key` defaults to `<script stem>-<profile>`."""
+    """Run k6 once (see the module docstring). `history_key` defaults to `<script stem>-<profile>`.
+    The runner's load is sampled while k6 runs (`RunMeta.runner`); `runner_probe` also times the
+    calibration probe before and after k6 (a single run's evidence; paired runs need none)."""
     script, run_dir = script.resolve(), _prepare_run_dir(run_dir, raw_output)
     try:
         fingerprint = compute_fingerprint(profile.options, script)
@@ -211,7 +214,7 @@ def run_k6(
     )
     started_at, t0 = datetime.now(UTC), time.monotonic()
     terminal = sys.stderr if show_progress else None
-    monitor = RunnerMonitor()
+    monitor = RunnerMonitor(probe=runner_probe)
     exit_code, timed_out, resources, runner = _execute(
         command, run_dir, k6_environment(run_dir, env), timeout_s, grace_s, terminal, (sampler, monitor)
     )

@@ -1,6 +1,6 @@
 """How busy the runner was while k6 ran: evidence for "environment or code?", never a correction.
 
-`RunnerMonitor.start()` times the calibration probe and starts sampling the whole machine every
+`RunnerMonitor.start()` times the calibration probe (unless `probe=False`) and starts sampling the whole machine every
 `interval_s` (busy and steal percent through psutil, the 1-minute load average, k6's own CPU once
 `watch(pid)` names its process); `stop()` times the probe again and returns `RunnerEvidence`.
 
@@ -43,7 +43,7 @@ def calibration_probe() -> float:
 class RunnerMonitor:
     """Samples the runner between `start()` and `stop()` on a daemon thread."""
 
-    def __init__(self, interval_s: float = 0.5) -> None:
+    def __init__(self, interval_s: float = 0.5, *, probe: bool = True) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s}")
         self.interval_s = interval_s
@@ -55,11 +55,12 @@ class RunnerMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._probe_before: float | None = None
+        self._probe = probe
 
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("runner monitor already started")
-        self._probe_before = calibration_probe()
+        self._probe_before = calibration_probe() if self._probe else None
         psutil.cpu_times_percent(None)  # the first call only starts the measurement
         self._thread = threading.Thread(target=self._loop, name="runner monitor", daemon=True)
         self._thread.start()
@@ -100,7 +101,7 @@ class RunnerMonitor:
             k6_cpu_percent_mean=_mean(self._k6),
             load1_max=round(max(self._load), 2) if self._load else None,
             probe_before_ms=self._probe_before,
-            probe_after_ms=calibration_probe(),
+            probe_after_ms=calibration_probe() if self._probe else None,
         )
 
 

@@ -65,6 +65,7 @@ class _Halves:
             base_url=request.base_url if arm == "base" else request.head_url,
             timeout_s=request.timeout_s,
             history_key=f"compare-{arm}",
+            runner_probe=False,  # base and head share the runner: no probe between the halves
         )
         self.runs.append(HalfRun(pair=pair, arm=arm, run_dir=str(run_dir), wall_s=meta.wall_s))
         return load_request_samples(run_dir / RAW_NAMES["ndjson.gz"], arm)
