@@ -91,7 +91,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ]
     (root / "loadtests").mkdir()
     (root / "loadtests" / "short.yaml").write_text(yaml.safe_dump(options))
-    (root / "perfgate.yml").write_text("history:\n  min_runs: 2\n")
+    # advisory: on a loaded test machine the short profile may cross its k6 thresholds; the
+    # tests here are about the history verdict
+    (root / "perfgate.yml").write_text("history:\n  min_runs: 2\nk6_thresholds: advisory\n")
     launcher = root / "perfgate-launcher"
     launcher.write_text(f"#!{sys.executable}\n{LAUNCHER}")
     launcher.chmod(0o755)
@@ -104,6 +106,7 @@ def history(workspace: Workspace) -> list[ActionResult]:
     run of the action that records itself: five runs, enough to tell one slow endpoint."""
     root = workspace.root
     argv = [sys.executable, "-m", "perfgate", "run", "--start-notes-api", "--record", "--format", "json"]
+    argv += ["--script", str(REPO / "loadtests" / "notes.js")]
     argv += ["--profile", str(root / "loadtests" / "short.yaml"), "--policy", str(root / "perfgate.yml")]
     argv += ["--baselines", str(root / "baselines")]
     seeds = [

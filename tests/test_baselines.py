@@ -420,7 +420,7 @@ def test_compaction_keeps_what_the_rules_thresholds_and_headlines_need() -> None
                 "custom_counter": MetricSeries(values={"count": 3}),
                 "http_req_duration": MetricSeries(values={"p(95)": 9.0}),
                 "http_req_duration{name:a}": MetricSeries(values={"p(95)": 9.0}),
-                "iteration_duration": MetricSeries(values={"p(95)": 9.0}),
+                "http_req_waiting": MetricSeries(values={"p(95)": 9.0}),
             }
         }
     )

@@ -16,6 +16,7 @@ from perfgate.cli import main
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "k6"
 SUMMARY = FIXTURES / "basic.summary-export.json"
+CROSSED = 1  # k6 crossed `http_req_failed rate<0.01` in this sample (exit 99): the gate fails on it
 
 
 def run_cli(*argv: str) -> tuple[int, str]:
@@ -26,9 +27,19 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 def test_analyze_without_history_reports_no_baseline_and_key_numbers() -> None:
     code, out = run_cli("analyze", str(SUMMARY), "--format", "json")
-    assert code == 0
+    assert code == CROSSED
     verdict = json.loads(out)
     assert verdict["verdict"] == "no_baseline"
+    assert verdict["k6"]["crossed"] == [
+        {
+            "metric": "http_req_failed",
+            "expression": "rate<0.01",
+            "observed": verdict["k6"]["crossed"][0]["observed"],
+        }
+    ]
+    assert 0.01 < verdict["k6"]["crossed"][0]["observed"] < 1
+    assert "http_req_duration{name:list_notes} p(95)" in verdict["gated"]
+    assert any(line.startswith("http_req_duration: judged through") for line in verdict["not_gated"])
     assert verdict["findings"] == []
     overall = verdict["summary"][-1]
     assert overall["endpoint"] == "(all)"
@@ -39,13 +50,13 @@ def test_analyze_without_history_reports_no_baseline_and_key_numbers() -> None:
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_analyze_other_formats_lead_with_the_verdict(fmt: str) -> None:
     code, out = run_cli("analyze", str(SUMMARY), "--format", fmt)
-    assert code == 0
+    assert code == CROSSED
     assert "NO BASELINE" in out.splitlines()[0]
 
 
 def test_empty_baselines_dir_is_no_baseline(tmp_path: Path) -> None:
     code, out = run_cli("analyze", str(SUMMARY), "--baselines", str(tmp_path), "--format", "json")
-    assert code == 0
+    assert code == CROSSED
     assert json.loads(out)["verdict"] == "no_baseline"
 
 
@@ -120,7 +131,7 @@ def test_analyze_with_history_gives_a_verdict_and_record_appends(tmp_path: Path)
     code, out = run_cli("analyze", str(SUMMARY), "--baselines", str(tmp_path), "--format", "json", "--record")
     verdict = json.loads(out)
     assert verdict["verdict"] in {"pass", "noise"}, verdict["reason"]
-    assert code == 0
+    assert code == CROSSED
     assert verdict["history_runs"] == 6
     assert len(list((tmp_path / "default" / "runs").glob("*.json"))) == 7
 
@@ -175,7 +186,7 @@ def test_schemas_are_exported_and_up_to_date(tmp_path: Path) -> None:
 )
 def test_entry_points_from_a_checkout(argv: list[str]) -> None:
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == CROSSED, done.stderr
     assert json.loads(done.stdout)["verdict"] == "no_baseline"
 
 
@@ -240,7 +251,7 @@ def test_trend_names_the_run_where_a_step_starts(tmp_path: Path) -> None:
 def test_explain_sits_under_the_verdict_and_changes_nothing() -> None:
     code, plain = run_cli("analyze", str(SUMMARY), "--format", "json")
     code_explained, text = run_cli("analyze", str(SUMMARY), "--explain")
-    assert code == code_explained == 0
+    assert code == code_explained == CROSSED
     lines = text.splitlines()
     assert lines[0] == "perfgate: NO BASELINE"
     assert text.index("Explanation") < text.index("this run:")

@@ -178,6 +178,24 @@ def test_failure_exit_codes_raise_with_k6s_message(tmp_path: Path, case: str) ->
 
 
 @pytest.mark.k6
+def test_a_run_the_script_aborted_returns_for_the_analysis(tmp_path: Path) -> None:
+    """108 (exec.test.abort) writes a summary: the analysis reports the run as broken."""
+    script = (
+        "import exec from 'k6/execution';\nexport default function () { exec.test.abort('on purpose'); }\n"
+    )
+    meta = run_k6(
+        k6=find_k6(),
+        script=js(tmp_path, script),
+        profile=one_iteration(tmp_path),
+        run_dir=tmp_path / "run",
+        base_url=NO_SERVER,
+        timeout_s=60,
+        script_ended_ok=True,
+    )
+    assert meta.k6_exit_code == 108 and (tmp_path / "run" / "summary.json").is_file()
+
+
+@pytest.mark.k6
 def test_exit_0_without_a_summary_is_an_error(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()

@@ -12,6 +12,7 @@ import yaml
 from perfgate.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+NOTES = REPO / "loadtests" / "notes.js"
 
 
 @pytest.fixture
@@ -30,7 +31,11 @@ def short_profile(tmp_path: Path) -> Path:
 @pytest.mark.k6
 def test_run_starts_the_api_runs_k6_and_writes_the_report(tmp_path: Path, short_profile: Path) -> None:
     out = io.StringIO()
-    argv = ["run", "--start-notes-api", "--profile", str(short_profile), "--runs-dir", str(tmp_path / "runs")]
+    argv = ["run", "--start-notes-api", "--script", str(NOTES), "--profile", str(short_profile)]
+    argv += ["--runs-dir", str(tmp_path / "runs")]
+    policy = tmp_path / "perfgate.yml"
+    policy.write_text("k6_thresholds: advisory\n")  # a loaded test machine may cross the profile's limits
+    argv += ["--policy", str(policy)]
     code = main([*argv, "--baselines", str(tmp_path / "hist"), "--record", "--format", "json"], stdout=out)
     assert code == 0
     verdict = json.loads(out.getvalue())
@@ -62,10 +67,13 @@ def test_injected_errors_cross_the_profile_threshold_but_the_run_is_analysed(
     tmp_path: Path, short_profile: Path
 ) -> None:
     out = io.StringIO()
-    argv = ["run", "--start-notes-api", "--profile", str(short_profile), "--runs-dir", str(tmp_path / "runs")]
+    argv = ["run", "--start-notes-api", "--script", str(NOTES), "--profile", str(short_profile)]
+    argv += ["--runs-dir", str(tmp_path / "runs")]
     code = main([*argv, "--fault-errors", "get_note=1.0", "--format", "json"], stdout=out)
-    assert code == 0, "k6's exit 99 (thresholds crossed) is data, not a failure"
+    assert code == 1, "k6's exit 99 is analysed, and its crossed threshold fails the gate"
     verdict = json.loads(out.getvalue())
+    assert verdict["verdict"] == "no_baseline" and verdict["k6"]["exit_code"] == 99
+    assert {c["metric"] for c in verdict["k6"]["crossed"]} >= {"http_req_failed{name:get_note}"}
     get_note = next(row for row in verdict["summary"] if row["endpoint"] == "get_note")
     assert get_note["error_rate"] == 1.0
     (run_dir,) = (tmp_path / "runs").iterdir()

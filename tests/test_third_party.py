@@ -113,10 +113,13 @@ def handle_summary(
     for metric in ["http_req_duration", "http_req_failed", "http_reqs", "iterations", *thresholds]:
         kind, contains = _kind(types, metric)
         own = thresholds.get(metric, [])
+        values = _values(kind, own, factor)
+        if metric == "http_req_failed" and not own:  # no failures: a run with all requests failed is broken
+            values = {"rate": 0.0, "passes": 0.0, "fails": 1000.0}
         metrics[metric] = {
             "type": kind,
             "contains": contains,
-            "values": _values(kind, own, factor),
+            "values": values,
             "thresholds": {text: {"ok": True} for text in own},
         }
     return {

@@ -186,9 +186,22 @@ def parse_stored_run(data: object, source: Path) -> StoredRun:
             raise InputDataError(source, f"unknown schema_version {version}")
         data, version = upgrade(data), version + 1
     try:
-        return StoredRun.model_validate(data)
+        run = StoredRun.model_validate(data)
     except ValidationError as exc:
         raise InputDataError(source, describe_validation_error(exc)) from None
+    return _current_fingerprint(run)
+
+
+def _current_fingerprint(run: StoredRun) -> StoredRun:
+    """Runs stored before the load model left the script text out carry an older digest: map it.
+
+    The full `LoadFingerprint` is kept in `record.fingerprint`, so today's digest is recomputed
+    from it; the file itself is not rewritten.
+    """
+    if run.record.fingerprint is None:
+        return run
+    digest = run.record.fingerprint.digest()
+    return run if digest == run.fingerprint else run.model_copy(update={"fingerprint": digest})
 
 
 def _chronological(run: StoredRun) -> tuple[datetime, str]:

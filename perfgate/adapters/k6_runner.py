@@ -10,7 +10,9 @@
       run-meta.json   `RunMeta`, written only for a completed run
 
 k6 exit codes are data: 0 and 99 (thresholds crossed) are a completed run and return `RunMeta`;
-every other code raises `K6Error` with the code and k6's own last error message. A completed run
+with `script_ended_ok`, 108 (`exec.test.abort()`) and 110 (`exec.test.fail()`) return it too, for
+the analysis to report a broken run (`perfgate run` does); every other code (97: a k6 2.x cloud abort, 104, 107, ...) raises `K6Error` with
+the code and k6's own last error message. A completed run
 without summary.json is an error too (k6 only logs a failed summary write).
 
 Timeout: k6 gets SIGINT (it stops at once, writes its summary and exits 105), then SIGKILL after
@@ -45,7 +47,7 @@ from perfgate.adapters.profiles import Profile, compute_fingerprint, write_k6_co
 from perfgate.adapters.resources import Sampler
 from perfgate.adapters.runner_load import RunnerMonitor
 from perfgate.errors import InputDataError, K6Error, ToolNotFoundError, UsageError
-from perfgate.models import ResourceUsage, RunMeta, RunnerEvidence
+from perfgate.models import K6_EXIT_MEANINGS, LoadFingerprint, ResourceUsage, RunMeta, RunnerEvidence
 
 RawOutput = Literal["ndjson.gz", "ndjson", "csv", "none"]
 
@@ -58,14 +60,10 @@ RAW_NAMES: dict[str, str] = {"ndjson.gz": "raw.ndjson.gz", "ndjson": "raw.ndjson
 DEFAULT_TREND_STATS = ("avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count")
 REQUIRED_TREND_STATS = ("p(95)", "p(99)", "count")
 COMPLETED_EXIT_CODES = frozenset({0, 99})
-EXIT_MEANINGS = {
-    104: "invalid options or configuration",
-    105: "interrupted",
-    107: "script error",
-    108: "test aborted by the script",
-    110: "test marked as failed by the script",
-    255: "k6 could not run",
-}
+# The script stopped or failed the test itself; k6 still writes the summary. The run is analysed
+# and reported as broken (never recorded as a baseline), not raised as a tool failure.
+SCRIPT_ENDED_EXIT_CODES = frozenset({108, 110})
+EXIT_MEANINGS = {code: text for code, text in K6_EXIT_MEANINGS.items() if code not in (0, 99)}
 _VERSION_RE = re.compile(r"\bk6 v(\d+\.\d+\.\d+[^\s(]*)")
 _LOGFMT_RE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
 _ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.DOTALL)
@@ -155,8 +153,10 @@ def build_k6_command(
     quiet: bool,
     raw_output: RawOutput,
     extra_args: Sequence[str] = (),
+    config: bool = True,
 ) -> list[str]:
-    command = [str(k6), "run", "--config", str(run_dir / CONFIG_NAME), "--address", "", "--no-color"]
+    command = [str(k6), "run", *(["--config", str(run_dir / CONFIG_NAME)] if config else [])]
+    command += ["--address", "", "--no-color"]
     command += ["--summary-export", str(run_dir / SUMMARY_NAME), "--summary-trend-stats", ",".join(stats)]
     command += ["-e", f"BASE_URL={base_url}"]
     if quiet:
@@ -178,7 +178,7 @@ def run_k6(
     *,
     k6: Path,
     script: Path,
-    profile: Profile,
+    profile: Profile | None,
     run_dir: Path,
     base_url: str,
     timeout_s: float,
@@ -190,16 +190,22 @@ def run_k6(
     history_key: str | None = None,
     grace_s: float = 10.0,
     runner_probe: bool = True,
+    fingerprint: LoadFingerprint | None = None,
+    options: Mapping[str, object] | None = None,
+    script_ended_ok: bool = False,
 ) -> RunMeta:
     """Run k6 once (see the module docstring). `history_key` defaults to `<script stem>-<profile>`.
     The runner's load is sampled while k6 runs (`RunMeta.runner`); `runner_probe` also times the
-    calibration probe before and after k6 (a single run's evidence; paired runs need none)."""
+    calibration probe before and after k6 (a single run's evidence; paired runs need none).
+
+    Without a profile the script runs with its own options (no --config); `options` are the
+    consolidated options (`k6 inspect`) for the trend stats, `fingerprint` their load model.
+    `script_ended_ok`: return for exit 108/110 too (the analysis reports a broken run).
+    """
     script, run_dir = script.resolve(), _prepare_run_dir(run_dir, raw_output)
-    try:
-        fingerprint = compute_fingerprint(profile.options, script)
-    except (TypeError, ValueError) as exc:
-        raise InputDataError(profile.path, str(exc)) from exc
-    write_k6_config(profile, run_dir / CONFIG_NAME)
+    if profile is not None:
+        fingerprint = fingerprint or _profile_fingerprint(profile, script)
+        write_k6_config(profile, run_dir / CONFIG_NAME)
     version = run_k6_version(k6)
     show_progress = progress and _stderr_is_tty()
     command = build_k6_command(
@@ -207,10 +213,11 @@ def run_k6(
         script,
         run_dir,
         base_url=base_url,
-        stats=trend_stats(profile.options),
+        stats=trend_stats(options if options is not None else (profile.options if profile else {})),
         quiet=not show_progress,
         raw_output=raw_output,
         extra_args=extra_args,
+        config=profile is not None,
     )
     started_at, t0 = datetime.now(UTC), time.monotonic()
     terminal = sys.stderr if show_progress else None
@@ -218,10 +225,11 @@ def run_k6(
     exit_code, timed_out, resources, runner = _execute(
         command, run_dir, k6_environment(run_dir, env), timeout_s, grace_s, terminal, (sampler, monitor)
     )
-    _check_outcome(run_dir, exit_code, timed_out, timeout_s)
+    accepted = COMPLETED_EXIT_CODES | (SCRIPT_ENDED_EXIT_CODES if script_ended_ok else frozenset())
+    _check_outcome(run_dir, exit_code, timed_out, timeout_s, accepted)
     meta = RunMeta(
-        profile=profile.path.name,
-        scenario=history_key or f"{script.stem}-{profile.name}",
+        profile=profile.path.name if profile is not None else None,
+        scenario=history_key or (f"{script.stem}-{profile.name}" if profile is not None else script.stem),
         fingerprint=fingerprint,
         k6_version=version,
         k6_exit_code=exit_code,
@@ -233,6 +241,13 @@ def run_k6(
     )
     (run_dir / META_NAME).write_text(meta.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return meta
+
+
+def _profile_fingerprint(profile: Profile, script: Path) -> LoadFingerprint:
+    try:
+        return compute_fingerprint(profile.options, script)
+    except (TypeError, ValueError) as exc:
+        raise InputDataError(profile.path, str(exc)) from exc
 
 
 def _prepare_run_dir(run_dir: Path, raw_output: RawOutput) -> Path:
@@ -311,13 +326,15 @@ def _interrupt(process: subprocess.Popen[bytes], grace_s: float) -> None:
         process.wait()
 
 
-def _check_outcome(run_dir: Path, exit_code: int, timed_out: bool, timeout_s: float) -> None:
+def _check_outcome(
+    run_dir: Path, exit_code: int, timed_out: bool, timeout_s: float, accepted: frozenset[int]
+) -> None:
     k6_message = parse_k6_error(_read_log(run_dir))
     if timed_out:
         raise K6Error(f"k6 timed out after {timeout_s:g} s and was stopped", exit_code, k6_message)
     if exit_code < 0:
         raise K6Error(f"k6 was killed by signal {-exit_code}", exit_code, k6_message)
-    if exit_code not in COMPLETED_EXIT_CODES:
+    if exit_code not in accepted:
         meaning = EXIT_MEANINGS.get(exit_code, "unexpected exit code")
         raise K6Error(f"k6 run failed: {meaning}", exit_code, k6_message)
     if not (run_dir / SUMMARY_NAME).is_file():

@@ -33,10 +33,15 @@ rules:
   - match: "http_req_duration{name:*}"   # per-endpoint latency (requests tagged with `name`)
     stats: ["p(95)", "p(99)"]            # k6 stat names, verbatim
     direction: higher_is_worse           # or lower_is_worse (throughput, checks)
-    unit: ms                             # ms | ratio | per_s | count
+    unit: ms                             # ms | ratio | per_s | count | score (unitless, e.g. CLS)
     min_change_ratio: 1.10               # smaller relative changes never fail (1.10 = 10 %)
     min_change_abs: 1.0                  # smaller absolute changes never fail, in `unit`
     ceiling: 800                         # SLO: healing never sets a threshold above 800 ms
+  - match: http_req_duration             # overall latency: every HTTP run has it
+    stats: ["p(95)", "p(99)"]
+    direction: higher_is_worse
+    unit: ms
+    unless_present: "http_req_duration{name:*}"  # judged per endpoint instead when those exist
   - match: "http_req_failed{name:*}"     # per-endpoint error rate
     stats: [rate]
     direction: higher_is_worse
@@ -68,6 +73,14 @@ rules:
     unit: count
     min_change_ratio: 1.0
     min_change_abs: 1.0
+  # Built in as well: grpc_req_duration, ws_connecting, ws_session_duration, the browser web vitals
+  # (browser_web_vital_lcp/fcp/inp/ttfb/fid in ms, browser_web_vital_cls as a score) and
+  # iteration_duration with `unless_present: http_req_duration` (runs without HTTP).
+  # Sub-metrics without a single sample (k6 exports them as zeros) are never gated.
+
+# Thresholds k6 itself found crossed (its exit code 99): `gate` fails the gate on them,
+# `advisory` only reports them.
+k6_thresholds: gate
 
 # Known, accepted regressions: they stop failing the gate until `until` (inclusive).
 acknowledgements:

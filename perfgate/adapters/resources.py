@@ -19,6 +19,7 @@ from typing import Protocol
 
 import psutil
 
+from perfgate.errors import UsageError
 from perfgate.models import ResourceSample, ResourceUsage
 
 _MB = 1024 * 1024
@@ -105,6 +106,16 @@ def summarize_samples(source: str, interval_s: float, samples: list[ResourceSamp
         rss_peak_mb=max(rss),
         rss_mean_mb=round(fmean(rss), 2),
     )
+
+
+def check_pid(pid: int) -> None:
+    """`UsageError` unless `pid` is a running process this user may sample."""
+    try:
+        psutil.Process(pid).cpu_percent(None)
+    except psutil.NoSuchProcess:
+        raise UsageError(f"--target-pid {pid}: no such process") from None
+    except psutil.AccessDenied:
+        raise UsageError(f"--target-pid {pid}: not allowed to read that process's CPU and memory") from None
 
 
 class ResourceSampler(_ThreadedSampler):

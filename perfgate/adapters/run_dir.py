@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from perfgate.adapters.k6_results import load_result
 from perfgate.errors import InputDataError
-from perfgate.models import RunMeta, RunRecord
+from perfgate.models import MetricKey, RunMeta, RunRecord
 
 SUMMARY_NAME = "summary.json"
 META_NAME = "run-meta.json"
@@ -57,6 +57,22 @@ def _merge_meta(record: RunRecord, meta: RunMeta) -> RunRecord:
     )
 
 
+def _with_raw_detail(record: RunRecord, raw: RunRecord) -> RunRecord:
+    """Stages from the raw points, and the per-endpoint (`{name:X}`) sub-metrics the summary lacks.
+
+    k6's summary holds a `{name:X}` sub-metric only when a threshold asks for it; an untagged
+    script has none. The raw points have every request's `name` (the templated URL by default).
+    """
+    extra = {
+        key: series
+        for key, series in raw.metrics.items()
+        if key not in record.metrics
+        and MetricKey.parse(key).tags
+        and set(dict(MetricKey.parse(key).tags)) == {"name"}
+    }
+    return record.model_copy(update={"stages": raw.stages, "metrics": {**record.metrics, **extra}})
+
+
 def _load_dir(path: Path) -> LoadedRun:
     summary = path / SUMMARY_NAME
     if not summary.is_file():
@@ -64,8 +80,7 @@ def _load_dir(path: Path) -> LoadedRun:
     record = load_result(summary)
     raw = next((path / name for name in RAW_NAMES if (path / name).is_file()), None)
     if raw is not None:
-        stages = load_result(raw).stages
-        record = record.model_copy(update={"stages": stages})
+        record = _with_raw_detail(record, load_result(raw))
     meta_path = path / META_NAME
     meta = load_meta(meta_path) if meta_path.is_file() else None
     if meta is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from perfgate import __version__
+from perfgate.cli.load_model_args import add_load_model_args, load_model_source
 from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.cli.output import emit as _emit
 from perfgate.errors import PerfgateError, UsageError
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the candidate's noise by √(runs) on a noisy runner; --record stores each run",
     )
     _add_analyze_args(analyze)
+    add_load_model_args(analyze)
 
     record = sub.add_parser(
         "record", help="append one run to the history", description="Store RESULT as a run."
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         policy=False,
     )
     record.add_argument("--run-id", metavar="ID", help="run id (default: timestamp + random suffix)")
+    add_load_model_args(record)
 
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of perfgate's files and outputs")
     schemas.add_argument(
@@ -91,10 +94,21 @@ def _command_modules() -> list[Any]:
     from perfgate.cli import explain as cli_explain
     from perfgate.cli import heal as cli_heal
     from perfgate.cli import history as cli_history
+    from perfgate.cli import init as cli_init
     from perfgate.cli import profile as cli_profile
     from perfgate.cli import run as cli_run
 
-    return [cli_run, cli_history, cli_explain, cli_heal, cli_action, cli_compare, cli_capacity, cli_profile]
+    return [
+        cli_run,
+        cli_history,
+        cli_explain,
+        cli_heal,
+        cli_action,
+        cli_compare,
+        cli_capacity,
+        cli_profile,
+        cli_init,
+    ]
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:
@@ -116,13 +130,16 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
         scenario=args.scenario,
         policy=args.policy or settings.policy,
         repeats=tuple(args.repeats),
+        load_model=load_model_source(args, settings),
     )
     now = datetime.now(UTC)
     analysis = analyze(request, today=now.date())
     explanation = explain_analysis(analysis, settings) if args.explain else None
     color = _use_color(stdout, settings) and args.output is None
     text = render_report(analysis, args.format, today=now.date(), color=color, explanation=explanation)
-    if args.record:
+    if args.record and analysis.verdict.verdict == "broken":
+        print("perfgate: not recorded: a broken run is never a baseline", file=sys.stderr)
+    elif args.record:
         for stored, folder in record_analysis(analysis, now=now, run_id=args.run_id):
             print(f"recorded run {stored.run_id} in {folder}", file=sys.stderr)
     _emit(text, args.output, stdout)
@@ -133,7 +150,10 @@ def cmd_record(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> 
     from perfgate.pipeline.analyze import record_result
 
     now = datetime.now(UTC)
-    stored, folder = record_result(args.result, args.baselines, args.scenario, now=now, run_id=args.run_id)
+    model = load_model_source(args, settings)
+    stored, folder = record_result(
+        args.result, args.baselines, args.scenario, now=now, run_id=args.run_id, model=model
+    )
     state = "" if stored.valid else f" (invalid: {stored.invalid_reason}; not used as a baseline)"
     stdout.write(f"recorded run {stored.run_id} in {folder}{state}\n")
     return 0

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.load_model_args import add_load_model_args, load_model_source
 from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.errors import UsageError
 from perfgate.settings import Settings
@@ -28,22 +29,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         "heal",
         help="rewrite a profile's thresholds/stages from the history and print the diff",
         description="Propose new k6 thresholds and stages from the history (each with its evidence), "
-        "write them into FILE (a YAML/JSON profile or a k6 script with inline options) and print the "
-        "unified diff. Never heals while the --result run is a regression.",
+        "write them into the --profile FILE (YAML/JSON), or without a profile into the --script's inline "
+        "options, and print the unified diff. Never heals while the --result run is a regression.",
     )
-    heal.add_argument("--profile", type=Path, required=True, metavar="FILE", help="profile or k6 script")
+    add_load_model_args(heal)
     add_history_options(
         heal,
         scenario_help="scenario (default: the result's own, else the one named after FILE, else the only one)",
     )
     heal.add_argument(
         "--result", type=Path, metavar="RESULT", help="candidate run: healing is refused on a regression"
-    )
-    heal.add_argument(
-        "--script",
-        type=Path,
-        metavar="FILE",
-        help="k6 script a profile runs with (default: loadtests/notes.js)",
     )
     heal.add_argument("--dry-run", action="store_true", help="print the diff; write nothing")
     heal.add_argument(
@@ -89,6 +84,7 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
         result=args.result,
         policy=args.policy or settings.policy,
         script=args.script,
+        env=load_model_source(args, settings).env,
         dry_run=args.dry_run,
         verify=args.verify,
         k6=settings.k6,
@@ -96,9 +92,10 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
     )
     outcome = heal(request, today=datetime.now(UTC).date(), say=_say)
     if args.publish and outcome.written:
+        healed = request.healed_file
         _say(
             render_publish_line(
-                publish_heal(args.profile, outcome.plan, args.publish, settings, original=outcome.original)
+                publish_heal(healed, outcome.plan, args.publish, settings, original=outcome.original)
             )
         )
     explanation = explain_heal(outcome, settings) if args.explain else None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.load_model_args import add_load_model_args, load_model_source
 from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.errors import UsageError
 from perfgate.paths import BUNDLED_BASELINES, BUNDLED_PROFILE, NOTES_SCRIPT
@@ -52,22 +54,29 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
     run = sub.add_parser(
         "run",
-        help="run k6 with a profile, then analyse the run",
-        description="Run the real k6 with a profile (k6 options as YAML/JSON) against a target, write a run "
-        "directory (summary, raw points, run-meta.json, resources) and analyse it.",
+        help="run a k6 script (its own options, or a profile's), then analyse the run",
+        description="Run the real k6 with --script FILE.js (its own options, or a --profile's) against a "
+        "target, write a run directory (summary, raw points, run-meta.json, resources) and analyse it.",
     )
-    run.add_argument(
-        "--profile",
-        type=Path,
-        required=True,
-        metavar="FILE",
-        help="profile, e.g. loadtests/profiles/load.yaml",
-    )
-    run.add_argument("--script", type=Path, default=NOTES_SCRIPT, metavar="FILE", help="k6 script")
+    add_load_model_args(run)
     target = run.add_mutually_exclusive_group(required=True)
-    target.add_argument("--base-url", metavar="URL", help="target already running at URL")
+    target.add_argument(
+        "--base-url", metavar="URL", help="your service, running at URL (the script gets BASE_URL)"
+    )
     target.add_argument(
         "--start-notes-api", action="store_true", help="start target_app on 127.0.0.1 for the run"
+    )
+    run.add_argument(
+        "--target-pid", type=int, metavar="PID", help="with --base-url: sample this process's CPU and memory"
+    )
+    run.add_argument(
+        "--target-cmd",
+        metavar="COMMAND",
+        help="with --base-url: start this command (split like a shell, never run by one), wait until "
+        "--health-url answers 200, sample it, stop it afterwards",
+    )
+    run.add_argument(
+        "--health-url", metavar="URL", help="with --target-cmd: health URL (default: --base-url)"
     )
     run.add_argument(
         "--raw", choices=("ndjson.gz", "ndjson", "csv", "none"), default="ndjson.gz", help="raw output"
@@ -82,6 +91,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     demo.add_argument(
         "--profile", type=Path, default=BUNDLED_PROFILE, metavar="FILE", help="profile (default: smoke)"
     )
+    demo.set_defaults(env=[])
     _common(demo)
     demo.set_defaults(baselines=None)
     return {"run": cmd_run, "demo": cmd_demo}
@@ -114,12 +124,18 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
     faults = _faults(args)
     if faults and not start_api:
         raise UsageError("--fault-latency/--fault-errors need --start-notes-api")
-    run_dir = default_run_dir(args.runs_dir, args.profile, now)
+    script = NOTES_SCRIPT if args.command == "demo" else args.script
+    source = load_model_source(args, settings)
+    run_dir = default_run_dir(args.runs_dir, args.profile or script or Path("run"), now)
     request = RunRequest(
         profile=args.profile,
         run_dir=run_dir,
-        script=getattr(args, "script", NOTES_SCRIPT),
+        script=script,
         base_url=None if start_api else args.base_url,
+        env=source.env,
+        target_pid=getattr(args, "target_pid", None),
+        target_cmd=tuple(shlex.split(args.target_cmd)) if getattr(args, "target_cmd", None) else (),
+        health_url=getattr(args, "health_url", None),
         start_notes_api=start_api,
         faults=faults,
         k6=settings.k6,
@@ -137,7 +153,9 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
     analysis = run_and_analyze(request, history, now=now, say=_say)
     color = stdout.isatty() and not settings.no_color
     stdout.write(render_report(analysis, args.format, today=now.date(), color=color))
-    if args.record:
+    if args.record and analysis.verdict.verdict == "broken":
+        _say("not recorded: a broken run is never a baseline")
+    elif args.record:
         for stored, folder in record_analysis(analysis, now=now):
             _say(f"recorded run {stored.run_id} in {folder}")
     _say(f"report: {run_dir / 'report.html'} (also report.md, verdict.json, junit.xml beside it)")

@@ -135,6 +135,7 @@ AGGREGATIONS_BY_UNIT: Final[dict[str, frozenset[str]]] = {
     "ratio": frozenset({"rate"}),
     "per_s": frozenset({"count", "rate"}),
     "count": frozenset({"count", "rate"}),
+    "score": _TREND,
 }
 
 

@@ -9,8 +9,13 @@ match. A missing fingerprint means "load model unknown": two unknowns are taken 
 model, an unknown and a known one never are. So a run without a fingerprint is comparable only
 with a candidate that has none either, and a candidate without one only with such runs.
 
+A candidate of unknown model is also kept apart from unknown-model runs whose peak VUs differ
+from its own (`candidate_vus_max`): a 12-VU and a 4-VU summary export are not the same load.
+
 When the candidate has a fingerprint that no stored run has, while some stored run has another
-one, the load model changed (`load_model_changed`): the candidate starts a new baseline.
+one, the load model changed (`load_model_changed`): the candidate starts a new baseline. When
+its model has runs but older runs have other models, `model_since` names the first run of the
+current model after the last run of another one ("new load model since ...").
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class BaselineSelection:
     excluded: tuple[Exclusion, ...]
     fingerprint: str | None
     load_model_changed: bool
+    model_since: StoredRun | None = None
+    previous_model_run: StoredRun | None = None
 
     @property
     def excluded_counts(self) -> dict[ExclusionReason, int]:
@@ -71,11 +78,26 @@ class BaselineSelection:
     @property
     def notices(self) -> list[str]:
         """One sentence per reason that excluded at least one run, for reports."""
-        return [
+        notices = [
             f"{count} stored run{'s' if count > 1 else ''} left out of the baseline: {_REASON_TEXT[reason]}."
             for reason, count in self.excluded_counts.items()
             if count
         ]
+        if self.model_since is not None:
+            notices.insert(
+                0, f"New load model since {describe_run(self.model_since)}: {len(self.runs)} runs so far."
+            )
+        if self.fingerprint is None:
+            notices.append(
+                "The load model of this run is unknown, so it was compared only with runs of unknown load "
+                "model; pass --script FILE.js (and --profile FILE if you use one) to file it under its load model."
+            )
+        return notices
+
+
+def describe_run(run: StoredRun) -> str:
+    """`run 20261123T151342Z-164d (commit 1a2b3c4)`."""
+    return f"run {run.run_id}" + (f" (commit {run.commit[:12]})" if run.commit else "")
 
 
 def _chronological(run: StoredRun) -> tuple[datetime, str]:
@@ -83,10 +105,14 @@ def _chronological(run: StoredRun) -> tuple[datetime, str]:
 
 
 def _exclusion_reason(
-    run: StoredRun, fingerprint: str | None, include_regressions: bool, include_invalid: bool
+    run: StoredRun,
+    fingerprint: str | None,
+    include_regressions: bool,
+    include_invalid: bool,
+    candidate_vus_max: int | None,
 ) -> ExclusionReason | None:
     """The first reason that applies, in the order of `EXCLUSION_REASONS`."""
-    if run.fingerprint != fingerprint:
+    if run.fingerprint != fingerprint or _other_unknown_load(run, fingerprint, candidate_vus_max):
         return "different_load_model"
     if not run.valid and not include_invalid:
         return "invalid"
@@ -95,25 +121,50 @@ def _exclusion_reason(
     return None
 
 
+def _other_unknown_load(run: StoredRun, fingerprint: str | None, candidate_vus_max: int | None) -> bool:
+    stored_vus = run.record.context.vus_max
+    return (
+        fingerprint is None
+        and None not in (stored_vus, candidate_vus_max)
+        and stored_vus != candidate_vus_max
+    )
+
+
+def _model_change(
+    ordered: Sequence[StoredRun], fingerprint: str | None
+) -> tuple[StoredRun | None, StoredRun | None]:
+    """(last run of another model, first run of this model) when this model came after all others."""
+    if fingerprint is None:
+        return None, None
+    others = [index for index, run in enumerate(ordered) if run.fingerprint != fingerprint]
+    mine = [index for index, run in enumerate(ordered) if run.fingerprint == fingerprint]
+    if not others or (mine and mine[0] < others[-1]):
+        return None, None
+    return ordered[others[-1]], (ordered[mine[0]] if mine else None)
+
+
 def select_baseline(
     runs: Sequence[StoredRun],
     *,
     fingerprint: str | None,
     include_regressions: bool = False,
     include_invalid: bool = False,
+    candidate_vus_max: int | None = None,
 ) -> BaselineSelection:
     """The runs a candidate with load-model `fingerprint` may be compared with (see module doc)."""
+    ordered = sorted(runs, key=_chronological)
     comparable: list[StoredRun] = []
     excluded: list[Exclusion] = []
-    for run in sorted(runs, key=_chronological):
-        reason = _exclusion_reason(run, fingerprint, include_regressions, include_invalid)
+    for run in ordered:
+        reason = _exclusion_reason(run, fingerprint, include_regressions, include_invalid, candidate_vus_max)
         if reason is None:
             comparable.append(run)
         else:
             excluded.append(Exclusion(run.run_id, reason))
     known = {run.fingerprint for run in runs if run.fingerprint is not None}
     changed = fingerprint is not None and bool(known) and fingerprint not in known
-    return BaselineSelection(tuple(comparable), tuple(excluded), fingerprint, changed)
+    previous, since = _model_change(ordered, fingerprint)
+    return BaselineSelection(tuple(comparable), tuple(excluded), fingerprint, changed, since, previous)
 
 
 def history_frame(runs: Sequence[StoredRun]) -> pd.DataFrame:

@@ -26,6 +26,8 @@ from perfgate.models.policy import (
     default_rules,
 )
 from perfgate.models.run import (
+    BROKEN_EXIT_CODES,
+    K6_EXIT_MEANINGS,
     CheckResult,
     LoadFingerprint,
     MetricKey,
@@ -45,20 +47,25 @@ from perfgate.models.run import (
 from perfgate.models.verdict import (
     VERDICT_SEVERITY,
     Classification,
+    CrossedThreshold,
     Direction,
     Finding,
+    K6Outcome,
     RunSummaryRow,
     Verdict,
     VerdictKind,
 )
 
 __all__ = [
+    "BROKEN_EXIT_CODES",
     "HISTORY_SCHEMA_VERSION",
+    "K6_EXIT_MEANINGS",
     "VERDICT_SEVERITY",
     "Acknowledgement",
     "ChangePoint",
     "CheckResult",
     "Classification",
+    "CrossedThreshold",
     "Detection",
     "Direction",
     "ExplainerReply",
@@ -69,6 +76,7 @@ __all__ = [
     "HealPlan",
     "HealingPolicy",
     "HistoryPolicy",
+    "K6Outcome",
     "LoadFingerprint",
     "MetricKey",
     "MetricRule",

@@ -19,6 +19,21 @@ from perfgate.models.base import SAFE_NAME_PATTERN, Strict
 MetricType = Literal["trend", "rate", "counter", "gauge"]
 SourceFormat = Literal["summary-export", "handle-summary", "machine-summary", "ndjson", "csv"]
 
+# k6's exit codes (k6 1.x `errext/exitcodes`, plus 97 from k6 2.x). 0 and 99 are a completed run.
+K6_EXIT_MEANINGS: dict[int, str] = {
+    0: "completed",
+    97: "test aborted by Grafana Cloud (k6 2.x; not a threshold)",
+    99: "thresholds crossed",
+    104: "invalid options or configuration",
+    105: "interrupted",
+    107: "script error",
+    108: "test aborted by the script",
+    110: "test marked as failed by the script",
+    255: "k6 could not run",
+}
+# Exit codes after which the run's numbers are no baseline: the test did not run as written.
+BROKEN_EXIT_CODES = frozenset({104, 107, 108, 110})
+
 _KEY_RE = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)(?:\{(?P<tags>.*)\})?$")
 
 
@@ -142,7 +157,13 @@ class Stage(Strict):
 
 
 class LoadFingerprint(Strict):
-    """Identity of a load model: runs compare only with runs of the same fingerprint."""
+    """Identity of a load model: runs compare only with runs of the same fingerprint.
+
+    The load model is k6's consolidated execution options (scenarios, executors, stages, VUs,
+    rates, durations, iterations). Thresholds and the script's text are not part of it: healing a
+    threshold, or any edit that leaves the options alone, keeps the history comparable. `script`
+    is kept as a note of which script text ran; `digest()` leaves it out.
+    """
 
     executor: str
     stages: list[Stage] = Field(default_factory=list)
@@ -151,7 +172,9 @@ class LoadFingerprint(Strict):
     time_unit: str | None = None
     duration: str | None = None
     iterations: int | None = None
-    script: str | None = Field(default=None, description="script identity: sha256 of its text, 16 hex digits")
+    script: str | None = Field(
+        default=None, description="sha256 of the script's text, 16 hex digits (a note; not in the digest)"
+    )
     extra: str | None = Field(
         default=None,
         description="digest of load-model settings without a field here (other scenarios, startTime)",
@@ -160,7 +183,7 @@ class LoadFingerprint(Strict):
     def digest(self) -> str:
         import hashlib
 
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        return hashlib.sha256(self.model_dump_json(exclude={"script"}).encode()).hexdigest()[:16]
 
 
 class RunContext(Strict):

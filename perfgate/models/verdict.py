@@ -8,8 +8,9 @@ from pydantic import Field
 
 from perfgate.models.base import Strict
 
-VerdictKind = Literal["pass", "improvement", "noise", "warn", "regression", "no_baseline"]
+VerdictKind = Literal["pass", "improvement", "noise", "warn", "regression", "no_baseline", "broken"]
 Classification = Literal["pass", "improvement", "noise", "warn", "regression", "no_baseline"]
+FAILING_VERDICTS = frozenset({"regression", "broken"})
 Direction = Literal["higher_is_worse", "lower_is_worse"]
 
 VERDICT_SEVERITY: dict[str, int] = {
@@ -19,6 +20,7 @@ VERDICT_SEVERITY: dict[str, int] = {
     "noise": 3,
     "warn": 4,
     "regression": 5,
+    "broken": 6,
 }
 
 
@@ -29,7 +31,7 @@ class Finding(Strict):
     stat: str = Field(description="k6 stat, e.g. p(95) or rate")
     endpoint: str | None = None
     direction: Direction
-    unit: Literal["ms", "ratio", "per_s", "count"]
+    unit: Literal["ms", "ratio", "per_s", "count", "score"]
     baseline: float | None = None
     observed: float
     change_ratio: float | None = Field(
@@ -60,6 +62,30 @@ class RunSummaryRow(Strict):
     checks_pass_rate: float | None = None
 
 
+class CrossedThreshold(Strict):
+    """One k6 threshold k6 itself judged crossed."""
+
+    metric: str = Field(description="k6 selector, e.g. http_req_duration{name:login}")
+    expression: str = Field(description="as written in the options, e.g. p(95)<500")
+    observed: float | None = Field(default=None, description="the run's value of that stat, when known")
+
+
+class K6Outcome(Strict):
+    """k6's own verdict on the run: its exit code and the thresholds it found crossed."""
+
+    exit_code: int | None = None
+    meaning: str | None = Field(default=None, description="what k6's exit code means, in words")
+    version: str | None = None
+    crossed: list[CrossedThreshold] = Field(default_factory=list)
+    gating: bool = Field(
+        default=True, description="crossed thresholds fail the gate (policy `k6_thresholds: gate`)"
+    )
+
+    @property
+    def fails_gate(self) -> bool:
+        return self.gating and bool(self.crossed)
+
+
 class Verdict(Strict):
     """What `analyze` returns (`--format json`)."""
 
@@ -82,7 +108,15 @@ class Verdict(Strict):
         le=1,
         description="how likely the verdict is right (bench/verdicts.py: reliability)",
     )
+    k6: K6Outcome = Field(
+        default_factory=K6Outcome, description="k6's own verdict: exit code, crossed thresholds"
+    )
+    gated: list[str] = Field(default_factory=list, description="the metrics and stats this verdict gated")
+    not_gated: list[str] = Field(
+        default_factory=list, description="metrics of the run left out of the gate, each with why"
+    )
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.verdict == "regression" else 0
+        """1 for a regression, a broken run, or k6 thresholds crossed (unless advisory); else 0."""
+        return 1 if self.verdict in FAILING_VERDICTS or self.k6.fails_gate else 0

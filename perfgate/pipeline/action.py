@@ -166,7 +166,9 @@ def wait(request: WaitRequest, settings: Settings, log: Log) -> None:
     log.say(f"target healthy at {request.url}")
 
 
-def _k6_request(request: RunRequest, profile: Path, run_dir: Path, settings: Settings) -> running.RunRequest:
+def _k6_request(
+    request: RunRequest, profile: Path | None, run_dir: Path, settings: Settings
+) -> running.RunRequest:
     script = Path(request.script) if request.script else NOTES_SCRIPT
     if request.target == "notes-api":
         faults = fault_list(request.faults)
@@ -185,9 +187,12 @@ def _k6_request(request: RunRequest, profile: Path, run_dir: Path, settings: Set
 def run(request: RunRequest, settings: Settings, log: Log) -> None:
     """k6 `repeats` times, one analysis of the pooled run, every report rendered from it."""
     count = repeat_count(request.repeats)
-    profile = Path(request.profile) if request.profile else BUNDLED_PROFILE
+    # Inputs empty: the notes journey with the smoke profile (as action.yml says). A script alone
+    # runs with its own options, and its inline options are what healing rewrites.
+    profile = Path(request.profile) if request.profile else (None if request.script else BUNDLED_PROFILE)
+    healed = profile or Path(request.script or NOTES_SCRIPT)
     now = datetime.now(UTC)
-    run_dir = running.default_run_dir(request.runs_dir, profile, now).resolve()
+    run_dir = running.default_run_dir(request.runs_dir, healed, now).resolve()
     repeats = [run_dir / REPEATS_DIR / f"{number}" for number in range(2, count + 1)]
     for where in [run_dir, *repeats]:
         k6 = _k6_request(request, profile, where, settings).model_copy(update={"scenario": request.scenario})
@@ -208,7 +213,7 @@ def run(request: RunRequest, settings: Settings, log: Log) -> None:
     log.say(f"verdict: {analysis.verdict.verdict}; reports in {run_dir}")
     outputs = {
         "run-dir": str(run_dir),
-        "profile": str(profile),
+        "profile": str(healed),
         "artifact-name": actions.artifact_name(request.artifact_name, request.job, run_dir.name),
     }
     actions.write_outputs(request.github_output, outputs)

@@ -19,6 +19,7 @@ from perfgate.errors import PerfgateError
 from perfgate.models import PublishResult
 from perfgate.pipeline.action_steps import History, Log, StepRequest, load_verdict
 from perfgate.pipeline.heal import HealOutcome, HealRequest, heal, require_baselines
+from perfgate.pipeline.load_model import SCRIPT_SUFFIXES
 from perfgate.pipeline.publish import publish_heal
 from perfgate.settings import Settings
 
@@ -63,8 +64,10 @@ def comment(request: CommentRequest, settings: Settings, log: Log) -> None:
 
 def _heal(request: HealStepRequest, settings: Settings, log: Log) -> tuple[HealOutcome, PublishResult | None]:
     verdict = load_verdict(request.result) if (request.result / "verdict.json").is_file() else None
+    inline = request.profile.suffix.lower() in SCRIPT_SUFFIXES  # the script's own options are healed
     heal_request = HealRequest(
-        profile=request.profile,
+        profile=None if inline else request.profile,
+        script=request.profile if inline else None,
         baselines=require_baselines(request.baselines or settings.baselines),
         scenario=request.scenario,
         result=request.result,

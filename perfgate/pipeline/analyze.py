@@ -17,13 +17,15 @@ from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.core.detect import DetectorTuning, detect_regressions
-from perfgate.core.history import BaselineSelection, select_baseline
+from perfgate.core.history import BaselineSelection, describe_run, select_baseline
+from perfgate.core.k6_verdict import broken_reason, gate_coverage, k6_outcome
 from perfgate.core.pool import pool_runs
 from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import Policy, RunRecord, StoredRun, Verdict
 from perfgate.models.base import Frozen
 from perfgate.pipeline.history import HistoryLocation, locate_history
+from perfgate.pipeline.load_model import LoadModelSource, with_load_model
 
 DEFAULT_SCENARIO = "default"
 
@@ -34,6 +36,7 @@ class AnalyzeRequest(Frozen):
     scenario: str | None = None
     policy: Path | None = None
     repeats: tuple[Path, ...] = ()  # more runs of the same code, pooled with `result`
+    load_model: LoadModelSource = LoadModelSource()  # --script/--profile/-e
 
 
 def own_scenario(loaded: LoadedRun) -> str | None:
@@ -58,7 +61,9 @@ def check_candidate(path: Path, record: RunRecord) -> None:
         raise InputDataError(path, "the run made no HTTP requests; nothing to analyse")
 
 
-def _verdict_without_history(loaded: LoadedRun, scenario: str, source: str, reason: str) -> Verdict:
+def _verdict_without_history(
+    loaded: LoadedRun, scenario: str, source: str, reason: str, notices: list[str] | None = None
+) -> Verdict:
     return Verdict(
         verdict="no_baseline",
         reason=reason,
@@ -67,11 +72,34 @@ def _verdict_without_history(loaded: LoadedRun, scenario: str, source: str, reas
         history_runs=0,
         summary=summarize_run(loaded.record),
         resources=summarize_resources(loaded.record),
+        notices=notices or [],
+    )
+
+
+def _broken_verdict(loaded: LoadedRun, scenario: str, source: str, reason: str) -> Verdict:
+    return Verdict(
+        verdict="broken",
+        reason=f"Broken run: {reason}. It is not compared with the history and never recorded as a baseline.",
+        scenario=scenario,
+        source=source,
+        history_runs=0,
+        summary=summarize_run(loaded.record),
+        resources=summarize_resources(loaded.record),
+    )
+
+
+def with_run_facts(verdict: Verdict, record: RunRecord, policy: Policy) -> Verdict:
+    """The verdict with k6's own outcome and the list of what was (not) gated."""
+    gated, not_gated = gate_coverage(record, policy)
+    return verdict.model_copy(
+        update={"k6": k6_outcome(record, policy), "gated": gated, "not_gated": not_gated}
     )
 
 
 def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelection:
-    return select_baseline(runs, fingerprint=_digest(loaded.record))
+    return select_baseline(
+        runs, fingerprint=_digest(loaded.record), candidate_vus_max=loaded.record.context.vus_max
+    )
 
 
 def compare(
@@ -85,13 +113,32 @@ def compare(
     candidate_runs: int = 1,
 ) -> Verdict:
     """`candidate_runs` > 1: `loaded` pools that many runs of the same code (`pool_runs`)."""
+    verdict = _judge(loaded, selection, policy, scenario, source, today, candidate_runs)
+    return with_run_facts(verdict, loaded.record, policy)
+
+
+def _judge(
+    loaded: LoadedRun,
+    selection: BaselineSelection,
+    policy: Policy,
+    scenario: str,
+    source: str,
+    today: date,
+    candidate_runs: int,
+) -> Verdict:
     candidate = loaded.record
+    broken = broken_reason(candidate)
+    if broken is not None:
+        return _broken_verdict(loaded, scenario, source, broken)
     if selection.load_model_changed:
+        previous = selection.previous_model_run
+        since = f" since {describe_run(previous)}" if previous is not None else ""
         return _verdict_without_history(
             loaded,
             scenario,
             source,
-            "The load model changed (executor, stages or VUs): this run starts a new baseline.",
+            f"New load model{since} (executor, stages, VUs or rates changed): this run starts a new "
+            "baseline, 0 runs so far.",
         )
     if not selection.runs:
         return _verdict_without_history(
@@ -99,6 +146,7 @@ def compare(
             scenario,
             source,
             f"No history yet for scenario '{scenario}': record runs to build a baseline.",
+            selection.notices,
         )
     detection = detect_regressions(
         candidate,
@@ -140,8 +188,10 @@ class Analysis(Frozen):
     runs: tuple[LoadedRun, ...] = ()  # each run, when `loaded` pools repeats
 
 
-def load_candidate(result: Path, repeats: Sequence[Path]) -> tuple[LoadedRun, list[LoadedRun]]:
-    """The run to judge (repeats pooled into one) and every run as loaded."""
+def load_candidate(
+    result: Path, repeats: Sequence[Path], model: LoadModelSource | None = None
+) -> tuple[LoadedRun, list[LoadedRun]]:
+    """The run to judge (repeats pooled into one) and every run as loaded, filed under `model`."""
     runs = []
     seen: set[Path] = set()
     for path in [result, *repeats]:
@@ -150,6 +200,8 @@ def load_candidate(result: Path, repeats: Sequence[Path]) -> tuple[LoadedRun, li
         seen.add(path.resolve())
         loaded = load_run(path)
         check_candidate(path, loaded.record)
+        if model is not None and model.given:
+            loaded = with_load_model(path, loaded, model)
         runs.append(loaded)
     digest = _digest(runs[0].record)
     for path, loaded in zip(repeats, runs[1:], strict=True):
@@ -168,13 +220,19 @@ def _digest(record: RunRecord) -> str | None:
 
 
 def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
-    loaded, runs = load_candidate(options.result, options.repeats)
+    loaded, runs = load_candidate(options.result, options.repeats, options.load_model)
     policy = load_policy(options.policy)
     source = " + ".join(path.name for path in [options.result, *options.repeats])
     if options.baselines is None:
         scenario = options.scenario or own_scenario(loaded) or DEFAULT_SCENARIO
+        broken = broken_reason(loaded.record)
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
-        verdict = _verdict_without_history(loaded, scenario, source, reason)
+        verdict = (
+            _broken_verdict(loaded, scenario, source, broken)
+            if broken is not None
+            else _verdict_without_history(loaded, scenario, source, reason)
+        )
+        verdict = with_run_facts(verdict, loaded.record, policy)
         return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))
     where = locate_run_history(options.baselines, options.scenario, loaded)
     selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
@@ -201,6 +259,11 @@ def record(
     run_id: str | None,
     verdict: Verdict | None,
 ) -> StoredRun:
+    broken = broken_reason(loaded.record)
+    if broken is not None:
+        raise InputDataError(
+            Path(loaded.record.source), f"not recorded: a broken run is never a baseline ({broken})"
+        )
     store = BaselineStore(where.root)
     kind = verdict.verdict if verdict is not None else None
     return store.record(where.scenario, loaded.record, recorded_at=now, run_id=run_id, verdict=kind)
@@ -210,9 +273,14 @@ Recorded = tuple[StoredRun, Path]  # the stored run and the scenario folder it w
 
 
 def record_analysis(analysis: Analysis, *, now: datetime, run_id: str | None = None) -> list[Recorded]:
-    """`--record`: each run of the analysis (repeats too) into the history, with the verdict."""
+    """`--record`: each run of the analysis (repeats too) into the history, with the verdict.
+
+    A broken run is never recorded: nothing is stored (the caller says so).
+    """
     if analysis.where is None:
         raise UsageError("--record needs --baselines DIR")
+    if analysis.verdict.verdict == "broken":
+        return []
     where = analysis.where
     folder = where.folder
     verdict = analysis.verdict
@@ -220,11 +288,16 @@ def record_analysis(analysis: Analysis, *, now: datetime, run_id: str | None = N
 
 
 def record_result(
-    path: Path, baselines: Path, scenario: str | None, *, now: datetime, run_id: str | None
+    path: Path,
+    baselines: Path,
+    scenario: str | None,
+    *,
+    now: datetime,
+    run_id: str | None,
+    model: LoadModelSource | None = None,
 ) -> Recorded:
-    """`perfgate record`: one run into the history, not judged."""
-    loaded = load_run(path)
-    check_candidate(path, loaded.record)
+    """`perfgate record`: one run into the history, not judged, filed under `model` when given."""
+    loaded, _ = load_candidate(path, (), model)
     where = locate_run_history(baselines, scenario, loaded)
     stored = record(loaded, where, now=now, run_id=run_id, verdict=None)
     return stored, where.folder

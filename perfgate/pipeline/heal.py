@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from pydantic import Field
+
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.k6_runner import find_k6
 from perfgate.adapters.loadtest_files import (
@@ -36,6 +38,7 @@ from perfgate.models.base import Frozen
 from perfgate.paths import NOTES_SCRIPT
 from perfgate.pipeline.analyze import check_candidate, comparable_runs, compare, own_scenario
 from perfgate.pipeline.history import HistoryLocation, locate_history
+from perfgate.pipeline.load_model import LoadModelSource, check_flags, resolve_load_model, with_load_model
 from perfgate.pipeline.run import RunRequest, run_profile
 
 Progress = Callable[[str], None]
@@ -45,7 +48,7 @@ class HealRequest(Frozen):
     """`verdict`: the --result run's verdict when the caller already has it (the action's
     verdict.json): it is used as is and the run is not judged a second time."""
 
-    profile: Path
+    profile: Path | None
     baselines: Path
     scenario: str | None = None
     result: Path | None = None
@@ -56,6 +59,19 @@ class HealRequest(Frozen):
     k6: Path | None = None
     timeout_s: float = 900.0
     verdict: Verdict | None = None
+    env: dict[str, str] = Field(default_factory=dict)  # -e KEY=VALUE for the script's __ENV
+
+    @property
+    def healed_file(self) -> Path:
+        """The file whose options are healed: the profile, else the script's inline options."""
+        target = self.profile or self.script
+        if target is None:
+            raise UsageError("give --script FILE.js (inline options) or --profile FILE to heal")
+        return target
+
+    @property
+    def load_model(self) -> LoadModelSource:
+        return LoadModelSource(script=self.script, profile=self.profile, env=self.env, k6=self.k6)
 
 
 def require_baselines(baselines: Path | None) -> Path:
@@ -94,20 +110,31 @@ def _locate(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) 
 
 
 def _fingerprint(request: HealRequest, file: LoadtestFile, loaded: LoadedRun | None) -> str | None:
+    """The load model healed: the --result run's, else k6's own view of the script (+profile)."""
     if loaded is not None and loaded.record.fingerprint is not None:
         return loaded.record.fingerprint.digest()
-    script = file.path if file.kind == "js" else (request.script or NOTES_SCRIPT)
+    if request.script is not None:
+        model = resolve_load_model(request.load_model)
+        return model.digest() if model is not None else None
     try:
-        return compute_fingerprint(file.options, script).digest()
+        return compute_fingerprint(file.options, None).digest()
     except (TypeError, ValueError, KeyError) as exc:
         raise InputDataError(file.path, f"cannot work out the load model: {exc}") from exc
 
 
+def _refile(request: HealRequest, loaded: LoadedRun) -> bool:
+    """File the --result run under the given model: always with --script, else when it has none."""
+    return request.script is not None or loaded.record.fingerprint is None
+
+
 def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, LoadtestFile, Judged | None]:
-    """The plan for `request.profile` (nothing is written), and the --result run's verdict."""
-    file = load_loadtest_file(request.profile)
+    """The plan for the healed file (nothing is written), and the --result run's verdict."""
+    check_flags(request.script, request.profile)
+    file = load_loadtest_file(request.healed_file)
     policy = load_policy(request.policy)
     loaded = load_run(request.result) if request.result is not None else None
+    if loaded is not None and request.result is not None and _refile(request, loaded):
+        loaded = with_load_model(request.result, loaded, request.load_model)
     where = _locate(request, file, loaded)
     scenario = where.scenario
     runs = BaselineStore(where.root).runs(scenario)
@@ -159,8 +186,8 @@ def heal(request: HealRequest, *, today: date, say: Progress) -> HealOutcome:
     touched, so a rejected plan never reaches the file (nothing to restore). A rejected plan is
     returned with `plan.refused` saying why.
     """
-    if request.verify and request.profile.suffix.lower() not in (".yaml", ".yml", ".json"):
-        raise UsageError("--verify needs a profile data file (.yaml, .yml, .json), not a k6 script")
+    if request.verify and request.profile is None:
+        raise UsageError("--verify needs a profile data file (--profile FILE.yaml), not a k6 script")
     plan, file, judged = compute_plan(request, today=today)
     rewrite = rewrite_loadtest_file(file, plan)
     if not rewrite.changed:
@@ -199,7 +226,7 @@ def _verify(request: HealRequest, file: LoadtestFile, rewrite: Rewrite, say: Pro
         run = RunRequest(
             profile=healed,
             run_dir=Path(temp) / "run",
-            script=request.script or NOTES_SCRIPT,
+            script=request.script or NOTES_SCRIPT,  # --verify re-runs the notes API
             start_notes_api=True,
             k6=request.k6,
             timeout_s=request.timeout_s,

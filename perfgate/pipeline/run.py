@@ -10,15 +10,17 @@ from pathlib import Path
 
 from pydantic import Field
 
+from perfgate.adapters.k6_inspect import env_args
 from perfgate.adapters.k6_runner import RawOutput, find_k6, run_k6
 from perfgate.adapters.profiles import load_profile
-from perfgate.adapters.resources import ResourceSampler
+from perfgate.adapters.resources import ResourceSampler, check_pid
 from perfgate.adapters.target import RunningTarget, free_port, start_target
 from perfgate.errors import UsageError
 from perfgate.models import RunMeta
 from perfgate.models.base import Frozen
-from perfgate.paths import NOTES_CONF, NOTES_SCRIPT, REPO_ROOT
+from perfgate.paths import NOTES_CONF, REPO_ROOT
 from perfgate.pipeline.analyze import Analysis, AnalyzeRequest, analyze
+from perfgate.pipeline.load_model import LoadModelSource, check_flags, resolve_options
 from perfgate.pipeline.reports import write_run_reports
 
 Progress = Callable[[str], None]
@@ -27,9 +29,9 @@ Progress = Callable[[str], None]
 class RunRequest(Frozen):
     """One k6 run: a profile against a target (`base_url`, or the notes API started for it)."""
 
-    profile: Path
+    profile: Path | None
     run_dir: Path
-    script: Path = NOTES_SCRIPT
+    script: Path | None = None
     base_url: str | None = None
     start_notes_api: bool = False
     faults: dict[str, str] = Field(default_factory=dict)
@@ -38,10 +40,14 @@ class RunRequest(Frozen):
     raw_output: RawOutput = "ndjson.gz"
     progress: bool = False
     scenario: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)  # -e KEY=VALUE for the script's __ENV
+    target_pid: int | None = None  # your own service, already running: sample its CPU/memory
+    target_cmd: tuple[str, ...] = ()  # or a command perfgate starts and stops
+    health_url: str | None = None  # with target_cmd: polled until 200 (default: base_url)
 
 
-def default_run_dir(root: Path, profile: Path, now: datetime) -> Path:
-    return root / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{profile.stem}"
+def default_run_dir(root: Path, name: Path, now: datetime) -> Path:
+    return root / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{name.stem}"
 
 
 def notes_api_command() -> list[str]:
@@ -67,23 +73,61 @@ def start_notes_api(run_dir: Path, faults: Mapping[str, str], say: Progress) -> 
     return target, base_url
 
 
-def run_profile(request: RunRequest, say: Progress) -> RunMeta:
-    """Start the target if asked, run k6 once into `request.run_dir`, stop the target."""
+def _check_request(request: RunRequest) -> Path:
     if request.start_notes_api == (request.base_url is not None):
         raise UsageError("give exactly one of --base-url URL or --start-notes-api")
-    profile = load_profile(request.profile, script=request.script)
+    if request.script is None:
+        raise UsageError(
+            "--script FILE.js is required: the k6 script to run (`perfgate demo` runs the bundled one)"
+        )
+    if request.target_pid is not None and request.target_cmd:
+        raise UsageError("give one of --target-pid PID or --target-cmd COMMAND, not both")
+    if request.start_notes_api and (request.target_pid is not None or request.target_cmd):
+        raise UsageError("--target-pid/--target-cmd sample your own service; --start-notes-api starts ours")
+    check_flags(request.script, request.profile)
+    return request.script
+
+
+def _target(request: RunRequest, say: Progress) -> tuple[AbstractContextManager[RunningTarget | None], str]:
+    """The target to start (if any) and the base URL k6 is given."""
+    if request.start_notes_api:
+        return start_notes_api(request.run_dir, request.faults, say)
+    base_url = request.base_url or ""
+    if request.target_cmd:
+        say(f"starting the target: {' '.join(request.target_cmd)}")
+        started = start_target(
+            request.target_cmd,
+            health_url=request.health_url or base_url,
+            timeout_s=60.0,
+            log_path=request.run_dir / "target.log",
+        )
+        return started, base_url
+    return nullcontext(), base_url
+
+
+def run_profile(request: RunRequest, say: Progress) -> RunMeta:
+    """Start the target if asked, run k6 once into `request.run_dir`, stop the target.
+
+    The script runs with its own options, or with the profile's (`--config`) when one is given;
+    the load model is what k6 consolidates from both (`k6 inspect`).
+    """
+    script = _check_request(request)
+    source = LoadModelSource(script=script, profile=request.profile, env=request.env, k6=request.k6)
+    options, fingerprint = resolve_options(source)
+    profile = load_profile(request.profile) if request.profile is not None else None
     k6 = find_k6(request.k6)
     request.run_dir.mkdir(parents=True, exist_ok=True)
-    target: AbstractContextManager[RunningTarget | None] = nullcontext()
-    base_url = request.base_url or ""
-    if request.start_notes_api:
-        target, base_url = start_notes_api(request.run_dir, request.faults, say)
+    if request.target_pid is not None:
+        check_pid(request.target_pid)
+    target, base_url = _target(request, say)
     with target as running:
-        sampler = ResourceSampler(running.pid) if running is not None else None
-        say(f"running k6: profile {profile.name} against {base_url} → {request.run_dir}")
+        pid = running.pid if running is not None else request.target_pid
+        sampler = ResourceSampler(pid) if pid is not None else None
+        what = f"profile {profile.name}" if profile is not None else f"{script.name} with its own options"
+        say(f"running k6: {what} against {base_url} → {request.run_dir}")
         return run_k6(
             k6=k6,
-            script=request.script,
+            script=script,
             profile=profile,
             run_dir=request.run_dir,
             base_url=base_url,
@@ -92,6 +136,10 @@ def run_profile(request: RunRequest, say: Progress) -> RunMeta:
             raw_output=request.raw_output,
             sampler=sampler,
             history_key=request.scenario,
+            fingerprint=fingerprint,
+            options=options,
+            extra_args=env_args(request.env),
+            script_ended_ok=True,
         )
 
 

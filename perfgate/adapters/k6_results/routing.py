@@ -9,6 +9,11 @@ Every point feeds its metric's own key. Besides, as k6 sub-metrics would select 
 Two internal cells are fed too: a stage cell per (scenario, stage) for `StageStats`
 and a check cell per (group, check) for `CheckResult`.
 
+Untagged requests: k6's default `name` tag is the request's URL. When `name` equals `url`, the
+name used is the URL's path with ids templated (`http://host/notes/4711?x=1` → `/notes/{id}`:
+numbers, UUIDs and long hex or mixed-digit tokens become `{id}`; the query is left out), so an
+untagged script still gets per-endpoint evidence, stable from run to run.
+
 Keys are only made when they survive `MetricKey.parse` unchanged (a `,` inside a tag
 value cannot be written as a k6 selector), and at most `max_names` distinct `name`
 values are split out, so an untagged dynamic URL cannot make thousands of keys.
@@ -16,13 +21,30 @@ values are split out, so an untagged dynamic URL cannot make thousands of keys.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from perfgate.models.run import MetricKey
 
 SPLIT_BY_NAME_AND_STAGE = frozenset({"http_req_duration", "http_req_failed", "http_reqs"})
 STAGE_CELL_METRICS = SPLIT_BY_NAME_AND_STAGE
+
+
+_ID_SEGMENT = re.compile(
+    r"^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{12,}|(?=[^/]*\d)[A-Za-z0-9_-]{16,})$"
+)
+
+
+def endpoint_name(tags: Mapping[str, str]) -> str | None:
+    """The request's `name`; k6's default (the URL itself) as a templated path (module docstring)."""
+    name = tags.get("name")
+    if name is None or name != tags.get("url"):
+        return name
+    path = urlsplit(name).path or "/"
+    return "/".join("{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/"))
 
 
 @dataclass(frozen=True, order=True)
@@ -85,7 +107,7 @@ class Router:
 
     def _name_and_stage(self, metric: str, tags: Mapping[str, str]) -> list[Target]:
         found: list[Target] = []
-        name = tags.get("name")
+        name = endpoint_name(tags)
         if name is not None and (name in self.names or len(self.names) < self.max_names):
             self.names.add(name)
             found.extend(_some(selector(metric, {"name": name})))

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, Strict, StrictBool, model_validator
+from pydantic import Field, Strict, StrictBool, field_validator, model_validator
 
 from perfgate.models.base import Lenient
 
@@ -146,6 +146,14 @@ class MetricInfo(Lenient):
     contains: str | None = None
     thresholds: list[str] | None = None
     submetrics: list[Submetric] | None = None
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _threshold_text(cls, value: object) -> object:
+        """k6 writes `{"threshold": "p(95)<500", "abortOnFail": true}` for the object form: keep the text."""
+        if isinstance(value, list):
+            return [item.get("threshold") if isinstance(item, dict) else item for item in value]
+        return value
 
 
 class MetricLine(Lenient):

@@ -12,6 +12,7 @@ then multiplied by -1 when the rule says lower is worse.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from perfgate.core.detect.robust import FloatArray
-from perfgate.models import MetricKey, MetricRule, Policy, RunRecord
+from perfgate.models import MetricKey, MetricRule, MetricSeries, Policy, RunRecord
 
 LOG_UNITS = frozenset({"ms", "per_s"})
 LATENCY_METRIC = "http_req_duration"
@@ -33,7 +34,7 @@ LOG_EPSILON = 1e-3
 LOCATION_STAT = "typical"
 
 # Noise floors in judging space: the smallest sigma we ever assume (a constant history has MAD 0).
-SCALE_FLOOR = {"ms": 0.01, "per_s": 0.01, "ratio": 0.002, "count": 0.5}
+SCALE_FLOOR = {"ms": 0.01, "per_s": 0.01, "ratio": 0.002, "count": 0.5, "score": 0.005}
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,33 @@ def gated_targets(candidate: RunRecord, policy: Policy) -> list[Target]:
     targets = []
     for metric in sorted(candidate.metrics):
         rule = policy.rule_for(metric)
-        if rule is None:
+        if rule is None or not gateable(candidate, metric, rule):
             continue
         endpoint = MetricKey.parse(metric).tag("name")
         for stat in rule.stats:
             if candidate.value(metric, stat) is not None:
                 targets.append(Target(metric=metric, stat=stat, rule=rule, endpoint=endpoint))
     return targets
+
+
+def has_samples(series: MetricSeries) -> bool:
+    """False for a sub-metric k6 exported without a single sample (every stat 0, no trials)."""
+    values = series.values
+    if "count" in values and series.type != "counter":
+        return values["count"] > 0
+    if "passes" in values or "fails" in values:
+        return values.get("passes", 0.0) + values.get("fails", 0.0) > 0
+    return any(value != 0 for value in values.values())
+
+
+def gateable(candidate: RunRecord, metric: str, rule: MetricRule) -> bool:
+    """The rule applies to this run: the metric has samples, and no metric it stands in for exists."""
+    if rule.unless_present is not None and any(
+        fnmatch.fnmatchcase(key, rule.unless_present) and has_samples(series)
+        for key, series in candidate.metrics.items()
+    ):
+        return False
+    return has_samples(candidate.metrics[metric])
 
 
 def raw_values(runs: Sequence[RunRecord], target: Target) -> FloatArray:

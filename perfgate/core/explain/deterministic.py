@@ -21,6 +21,7 @@ _MEANING: Final = {
     "improvement": "at least one metric is better than its history, beyond the usual noise.",
     "pass": "every gated metric is within its usual range.",
     "no_baseline": "there is not enough comparable history to judge this run yet.",
+    "broken": "the run itself failed (most requests failed, or k6 stopped it), so it is not compared.",
 }
 
 

@@ -48,7 +48,7 @@ MIN_RELATIVE_CHANGE = 0.05
 MAX_STEP = 0.5
 FLOOR_ROOM = 0.05  # ×1.05 in log space, +5 % of the value (at least min_change_abs) in raw space
 _LEAST_ROOM = {"ratio": 0.001, "count": 1.0}
-_UNIT_TEXT = {"ms": " ms", "per_s": "/s", "ratio": "", "count": "", "value": ""}
+_UNIT_TEXT = {"ms": " ms", "per_s": "/s", "ratio": "", "count": "", "value": "", "score": ""}
 
 
 def crosses(expression: Expression, value: float) -> bool:

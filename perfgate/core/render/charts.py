@@ -35,6 +35,7 @@ COLOURS = {
     "improvement": "#1a7f37",
     "pass": "#0969da",
     "no_baseline": "#8250df",
+    "broken": "#cf222e",
 }
 _RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "path",

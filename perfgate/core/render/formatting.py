@@ -15,6 +15,7 @@ VERDICT_HEADLINE: dict[VerdictKind, str] = {
     "warn": "WARN",
     "regression": "REGRESSION",
     "no_baseline": "NO BASELINE",
+    "broken": "BROKEN RUN",
 }
 
 VERDICT_ICON: dict[str, str] = {
@@ -24,6 +25,7 @@ VERDICT_ICON: dict[str, str] = {
     "warn": "⚠️",
     "regression": "❌",
     "no_baseline": "🆕",
+    "broken": "🛑",
 }
 
 RUN_LEVEL = "whole run"

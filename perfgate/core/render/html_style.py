@@ -13,12 +13,13 @@ VERDICT_SYMBOL = {
     "warn": "!",
     "regression": "✗",
     "no_baseline": "+",
+    "broken": "✗",
 }
 
 CSS = """
 :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #ffffff; --soft: #f6f8fa;
   --regression: #cf222e; --warn: #9a6700; --noise: #59636e; --improvement: #1a7f37;
-  --pass: #1a7f37; --no_baseline: #8250df; }
+  --pass: #1a7f37; --no_baseline: #8250df; --broken: #cf222e; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
   color: var(--fg); background: var(--bg); }

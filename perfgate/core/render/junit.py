@@ -94,7 +94,23 @@ def _placeholder(suite: ET.Element, verdict: Verdict) -> bool | None:
     if verdict.verdict == "no_baseline":
         ET.SubElement(case, "skipped", message=_x(verdict.reason))
         return False
+    if verdict.verdict == "broken":
+        ET.SubElement(case, "failure", type="broken", message=_x(verdict.reason))
+        return True
     ET.SubElement(case, "system-out").text = _x(f"{verdict.verdict}: {verdict.reason}")
+    return None
+
+
+def _k6_thresholds(suite: ET.Element, verdict: Verdict) -> bool | None:
+    """k6's crossed thresholds as one test case: a failure unless the policy makes them advisory."""
+    case = ET.SubElement(
+        suite, "testcase", classname=_x(f"perfgate.{verdict.scenario}"), name="k6 thresholds", time="0"
+    )
+    text = _x("; ".join(f"{c.metric}: {c.expression}" for c in verdict.k6.crossed))
+    if verdict.k6.gating:
+        ET.SubElement(case, "failure", type="k6_threshold", message=f"k6 thresholds crossed: {text}")
+        return True
+    ET.SubElement(case, "system-out").text = f"advisory: k6 thresholds crossed: {text}"
     return None
 
 
@@ -115,6 +131,8 @@ def render_junit(verdict: Verdict) -> str:
         outcomes = [_testcase(suite, finding, verdict) for finding in verdict.findings]
     else:
         outcomes = [_placeholder(suite, verdict)]
+    if verdict.k6.crossed:
+        outcomes.append(_k6_thresholds(suite, verdict))
     counts = {
         "tests": str(len(outcomes)),
         "failures": str(sum(o is True for o in outcomes)),

@@ -27,6 +27,7 @@ from perfgate.core.render.formatting import (
     one_line,
     short_metric,
 )
+from perfgate.core.render.gate_facts import CONFIDENCE_TEXT, coverage_lines, k6_lines
 from perfgate.core.render.sections import (
     ack_snippet,
     acknowledgeable,
@@ -166,6 +167,19 @@ def render_markdown(
     resources = resources_text(verdict)
     if resources:
         lines += [escape_md(resources[0].upper() + resources[1:]) + ".", ""]
+    facts = [*k6_lines(verdict), *coverage_lines(verdict)]
+    if facts:
+        lines += [
+            "<details><summary>k6's verdict and what was gated</summary>",
+            "",
+            "```text",
+            *(fact.replace("`", "'") for fact in facts),
+            "```",
+            "",
+        ]
+        lines += ["</details>", ""]
+    if verdict.findings:
+        lines += [f"<sub>{escape_md(CONFIDENCE_TEXT)}</sub>", ""]
     if verdict.notices:
         lines += ["> **Notices**", *(f"> - {escape_md(notice)}" for notice in verdict.notices)]
     return "\n".join(lines).rstrip() + "\n"

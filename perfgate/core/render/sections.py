@@ -21,6 +21,8 @@ _NEXT_STEP = {
     "warn": "Not failing the gate: the change is acknowledged or below the gate's floors. Keep an eye on it.",
     "no_baseline": "Nothing to compare with yet: runs recorded on the default branch build the baseline.",
     "improvement": "Faster than the baseline: healing can tighten the thresholds to keep the gain.",
+    "broken": "Fix the run first: check that the target is up at the URL the script uses and that the "
+    "script runs to the end (k6's own message is in k6.log).",
 }
 
 

@@ -22,6 +22,7 @@ from perfgate.core.render.formatting import (
     one_line,
     short_metric,
 )
+from perfgate.core.render.gate_facts import CONFIDENCE_TEXT, coverage_lines, k6_lines
 from perfgate.core.render.sections import (
     ack_snippet,
     acknowledgeable,
@@ -36,6 +37,7 @@ from perfgate.models.detect import TrendReport
 
 _COLOURS = {
     "regression": "31",
+    "broken": "31",
     "warn": "33",
     "noise": "36",
     "improvement": "32",
@@ -154,6 +156,11 @@ def render_text(
     resources = resources_text(verdict)
     if resources:
         lines += ["", resources]
+    facts = [*k6_lines(verdict), *coverage_lines(verdict)]
+    if facts:
+        lines += ["", *facts]
+    if verdict.findings:
+        lines += ["", CONFIDENCE_TEXT]
     if verdict.notices:
         lines += ["", *(f"note: {one_line(notice)}" for notice in verdict.notices)]
     return "\n".join(lines).rstrip() + "\n"
