@@ -74,6 +74,7 @@ class Case:
 
 
 OK_EXPORT = json.dumps(EXPORT)
+CROSSED = 1  # the sample crosses k6's `http_req_failed rate<0.01` (exit 99): k6's verdict fails the gate
 CASES = [
     Case(
         "export-deep-nesting",
@@ -115,7 +116,9 @@ CASES = [
     Case("export-vus-negative", export_with(vus_max={"value": -1, "min": -1, "max": -1}), 3),
     Case("export-iterations-negative", export_with(iterations={"count": -1, "rate": 1}), 3),
     Case(
-        "export-avg-huge", export_with(http_req_duration={"avg": 1e308, "min": 1, "max": 1e308, "med": 1}), 0
+        "export-avg-huge",
+        export_with(http_req_duration={"avg": 1e308, "min": 1, "max": 1e308, "med": 1}),
+        CROSSED,
     ),
     Case(
         "handle-avg-overflow", handle_with("http_req_duration", {"avg": "AVG"}).replace('"AVG"', "1e999"), 3
@@ -128,8 +131,8 @@ CASES = [
         3,
     ),
     Case("machine-duration-inf", machine_with(duration="D").replace('"D"', "1e999"), 3),
-    Case("no-color-please", OK_EXPORT, 0, env={"NO_COLOR": "please"}),
-    Case("perfgate-no-color-text", OK_EXPORT, 0, env={"PERFGATE_NO_COLOR": "yes please"}),
+    Case("no-color-please", OK_EXPORT, CROSSED, env={"NO_COLOR": "please"}),
+    Case("perfgate-no-color-text", OK_EXPORT, CROSSED, env={"PERFGATE_NO_COLOR": "yes please"}),
     Case("llm-timeout-zero", OK_EXPORT, 2, env={"PERFGATE_LLM_TIMEOUT_S": "0"}),
     Case("llm-timeout-text", OK_EXPORT, 2, env={"PERFGATE_LLM_TIMEOUT_S": "soon"}),
     Case("llm-retries-text", OK_EXPORT, 2, env={"PERFGATE_LLM_MAX_RETRIES": "many"}),

@@ -16,6 +16,7 @@ import pytest
 from hostile_world import assert_clean_error, run_cli, snapshot
 
 from perfgate.adapters.loadtest_files import load_loadtest_file
+from perfgate.paths import NOTES_SCRIPT
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SMOKE = REPO / "loadtests" / "profiles" / "smoke.yaml"
@@ -56,6 +57,8 @@ def commands(tmp_path: Path, bomb_file: Path) -> dict[str, list[str]]:
         "heal": ["heal", "--profile", str(bomb_file), "--baselines", baselines, "--dry-run"],
         "run": [
             "run",
+            "--script",
+            str(NOTES_SCRIPT),
             "--profile",
             str(bomb_file),
             "--base-url",
