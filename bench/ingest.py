@@ -213,15 +213,45 @@ def run_child(path: Path, traced: bool) -> dict[str, float]:
     return result
 
 
+def anchor(path: Path, how: str) -> float:
+    """CPU seconds for the same file read by a bare loop: `lines` (no parsing) or `orjson` (orjson.loads
+    per line, the usual "fast JSON" baseline). Same process kind, same run, same file."""
+    argv = [sys.executable, __file__, "--anchor", how, str(path)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    return float(done.stdout)
+
+
+def run_anchor(how: str, path: Path) -> float:
+    import orjson
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    started = time.process_time()
+    with opener(path, "rb") as handle:
+        if how == "lines":
+            for _ in handle:
+                pass
+        else:
+            loads = orjson.loads
+            for line in handle:
+                loads(line)
+    return time.process_time() - started
+
+
 def report(label: str, path: Path, plain_bytes: int) -> None:
+    megabytes = plain_bytes / 1e6
+    anchors = {how: megabytes / anchor(path, how) for how in ("lines", "orjson")}
     timed = run_child(path, traced=False)
     traced = run_child(path, traced=True)
-    megabytes = plain_bytes / 1e6
     print(
         f"{label:<22} {path.stat().st_size / 1e6:7.1f} MB  wall {timed['seconds']:5.2f} s"
         f" = {megabytes / timed['seconds']:6.1f} MB/s  cpu {timed['cpu_seconds']:5.2f} s"
         f" = {megabytes / timed['cpu_seconds']:6.1f} MB/s  rss+ {timed['rss_growth_kb'] / 1024:5.1f} MB"
         f"  traced peak {traced['traced_peak_kb'] / 1024:5.1f} MB  requests {int(timed['requests'])}"
+    )
+    ratio = megabytes / timed["cpu_seconds"] / anchors["orjson"]
+    print(
+        f"{'':<22} anchors, same file: lines only {anchors['lines']:6.1f} MB/s, orjson.loads per line "
+        f"{anchors['orjson']:6.1f} MB/s (cpu)  → perfgate = {ratio:4.2f}× orjson"
     )
 
 
@@ -234,7 +264,11 @@ def main() -> None:
     parser.add_argument("--from-file", type=Path, help="measure this NDJSON file instead of generating")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--anchor", nargs=2, metavar=("HOW", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.anchor:
+        print(run_anchor(args.anchor[0], Path(args.anchor[1])))
+        return
     if args.measure:
         print(json.dumps(measure(args.measure, args.traced)))
         return

@@ -116,6 +116,10 @@ class Aggregator:
         self._sinks[cache_key] = sink
         return sink
 
+    def needs_time(self, metric: str) -> bool:
+        """Gauge points need their own time (last value, `vus_max` start): never batched."""
+        return self._meta_for(metric).kind == "gauge"
+
     def flush(self) -> None:
         for part in self._parts.values():
             part.flush()

@@ -77,6 +77,9 @@ class PointSeries:
     def flush(self) -> None:
         return None
 
+    def needs_time(self, metric: str) -> bool:
+        return metric in self.series
+
 
 def read_point_series(path: Path, metrics: Iterable[str]) -> PointSeries:
     """Every point of `metrics` in a raw NDJSON or CSV file (plain or gzip)."""

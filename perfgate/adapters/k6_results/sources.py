@@ -77,6 +77,23 @@ def iter_line_blocks(path: Path, stream: ByteStream) -> Iterator[list[bytes]]:
         yield [pending]
 
 
+def iter_byte_blocks(path: Path, stream: ByteStream) -> Iterator[bytes]:
+    """Whole lines in blocks of about a megabyte, without the last `\\n`; memory stays flat."""
+    pending = b""
+    while chunk := stream.read(BLOCK_BYTES):
+        data = pending + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+            if len(pending) > MAX_LINE_BYTES:
+                raise InputDataError(path, f"a line longer than {MAX_LINE_BYTES >> 20} MB: not k6 raw output")
+            continue
+        pending = data[cut + 1 :]
+        yield data[:cut]
+    if pending:
+        yield pending
+
+
 def sniff(path: Path) -> RawFormat:
     with open_stream(path) as stream:
         head = stream.read(SNIFF_BYTES)

@@ -61,7 +61,7 @@ class Accumulator:
         if self.keep_values or not buffer:
             return
         self.count += len(buffer)
-        self.total = sum(buffer, self.total)
+        self.total += math.fsum(buffer)  # exactly rounded: the order points arrive in does not matter
         if self.kind == "rate":
             self.nonzero += len(buffer) - buffer.count(0.0)
         elif self.kind != "counter":
