@@ -42,6 +42,8 @@ class Service:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 @pytest.fixture
@@ -140,6 +142,8 @@ def test_summary_exports_recorded_with_script_healed_and_still_comparable(
         "analyze", str(summaries[5]), "--script", str(script), "--baselines", str(hist), "--format", "json"
     )
     assert verdict["history_runs"] == 5, "healing the thresholds keeps the load model and its history"
-    assert verdict["verdict"] in {"pass", "noise", "improvement"}, verdict["reason"]
+    assert verdict["verdict"] != "no_baseline", verdict[
+        "reason"
+    ]  # compared (the verdict itself is noise-bound)
     code, verdict = perfgate("analyze", str(summaries[5]), "--baselines", str(hist), "--format", "json")
     assert verdict["history_runs"] == 0 and any("pass --script" in n for n in verdict["notices"])
