@@ -4,7 +4,11 @@
     record_analysis(analysis, now=now)      # each run into <baselines>/<scenario>/runs/
 
 `--baselines` always names the folder that holds scenario folders; a scenario's own folder is
-accepted too (`pipeline.history.locate_history`, the one reading of it), and the scenario comes from --scenario, the run, or the only one.
+accepted too (`pipeline.history.locate_history`, the one reading of it), and the scenario comes
+from --scenario, the run, or the only one.
+
+A little over 300 lines: the one use case that wires the load model (issue 12), the runner
+evidence (issue 14) and repeats pooling into one analysis; splitting it would scatter that order.
 """
 
 from __future__ import annotations
