@@ -117,7 +117,6 @@ def _use_color(stream: TextIO, settings: Settings) -> bool:
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     from perfgate.pipeline.analyze import AnalyzeRequest, analyze, record_analysis
-    from perfgate.pipeline.explain import explain_analysis
     from perfgate.pipeline.reports import render_report
 
     if args.explain and args.format in ("junit", "html"):
@@ -134,7 +133,11 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     )
     now = datetime.now(UTC)
     analysis = analyze(request, today=now.date())
-    explanation = explain_analysis(analysis, settings) if args.explain else None
+    explanation = None
+    if args.explain:
+        from perfgate.pipeline.explain import explain_analysis  # openai costs ~0.3 s of start-up
+
+        explanation = explain_analysis(analysis, settings)
     color = _use_color(stdout, settings) and args.output is None
     text = render_report(analysis, args.format, today=now.date(), color=color, explanation=explanation)
     if args.record and analysis.verdict.verdict == "broken":
