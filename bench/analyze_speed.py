@@ -1,6 +1,11 @@
 """How long does `perfgate analyze` take against a 500-run history? (wall time, fresh process)
 
-    /tmp/venv/bin/python bench/analyze_speed.py [--runs 500] [--repeat 5]
+    .venv/bin/python bench/analyze_speed.py [--runs 500] [--repeat 5] [--sizes 50,500,5000]
+
+First the scaling table: for each history size (--sizes), the median wall and CPU (user+sys of the
+child, from getrusage(RUSAGE_CHILDREN)) of a fresh `perfgate analyze --format json`, beside two
+anchors measured in the same run: the bare interpreter (`python -c pass`) and `python -c "import
+numpy"`. On a loaded machine compare the CPU column and the ratios to the anchors, not raw walls.
 
 The history is synthetic but realistic: each of the 500 runs is a real corpus run
 (bench/corpus/runs, clean and contended history runs) with its latencies scaled by a per-run
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -69,37 +75,72 @@ def build_history(root: Path, runs: int, scenario: str) -> list[RunRecord]:
     return records
 
 
-def time_command(command: list[str], repeat: int) -> tuple[list[float], str]:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_command(command: list[str], repeat: int, cpus: list[float] | None = None) -> tuple[list[float], str]:
+    """Walls of `repeat` fresh runs of `command`; their CPU times are appended to `cpus` if given."""
     walls, out = [], ""
     for _ in range(repeat):
-        started = time.perf_counter()
+        cpu, started = children_cpu(), time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         walls.append(time.perf_counter() - started)
+        if cpus is not None:
+            cpus.append(children_cpu() - cpu)
         out = done.stdout if done.returncode in (0, 1) else f"exit {done.returncode}: {done.stderr[-400:]}"
     return walls, out
+
+
+def analyze_command(history: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "perfgate",
+        "analyze",
+        str(SAMPLE),
+        "--baselines",
+        str(history),
+        "--format",
+        "json",
+    ]
+
+
+def timed_row(label: str, command: list[str], repeat: int) -> str:
+    cpus: list[float] = []
+    walls, out = time_command(command, repeat, cpus)
+    failed = "" if not out.startswith("exit ") else f"  FAILED: {out}"
+    return f"{label:<28} {np.median(walls):>8.2f} {np.median(cpus):>8.2f}{failed}"
+
+
+def scaling_table(sizes: list[int], repeat: int, scenario: str) -> None:
+    """Fresh-process analyze per history size, beside the interpreter and numpy anchors."""
+    print(f"{'fresh process':<28} {'wall s':>8} {'cpu s':>8}   (medians of {repeat})")
+    print(timed_row("anchor: python -c pass", [sys.executable, "-c", "pass"], repeat))
+    print(timed_row("anchor: import numpy", [sys.executable, "-c", "import numpy"], repeat))
+    for runs in sizes:
+        with tempfile.TemporaryDirectory(prefix="perfgate-speed-") as tmp:
+            build_history(Path(tmp), runs, scenario)
+            print(timed_row(f"analyze, {runs:,} runs", analyze_command(Path(tmp)), repeat))
+    print()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--sizes", default="50,500,5000", help="history sizes of the scaling table ('' skips it)"
+    )
     args = parser.parse_args()
     meta = RunMeta.model_validate_json((SAMPLE / "run-meta.json").read_text())
     scenario = meta.scenario or "default"
+    if args.sizes:
+        scaling_table([int(size) for size in args.sizes.split(",")], args.repeat, scenario)
     with tempfile.TemporaryDirectory(prefix="perfgate-speed-") as tmp:
         records = build_history(Path(tmp), args.runs, scenario)
-        command = [
-            sys.executable,
-            "-m",
-            "perfgate",
-            "analyze",
-            str(SAMPLE),
-            "--baselines",
-            tmp,
-            "--format",
-            "json",
-        ]
-        walls, out = time_command(command, args.repeat)
+        walls, out = time_command(analyze_command(Path(tmp)), args.repeat)
         startup, _ = time_command(
             [sys.executable, "-c", "import perfgate.cli, perfgate.pipeline.analyze"], args.repeat
         )
