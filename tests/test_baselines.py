@@ -374,8 +374,7 @@ def test_save_then_load_returns_an_equal_model(
 
 
 def _sizes(root: Path) -> int:
-    """Bytes of the run files (not the history index, a cache rebuilt on the next read)."""
-    return sum(p.stat().st_size for p in root.rglob("*.json") if not p.name.startswith("."))
+    return sum(p.stat().st_size for p in root.rglob("*.json"))
 
 
 def test_prune_deletes_the_oldest_runs_beyond_keep(tmp_path: Path) -> None:

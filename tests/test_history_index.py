@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ def _store(tmp_path: Path, count: int) -> BaselineStore:
 
 
 def _index(store: BaselineStore) -> dict[str, object]:
-    data: dict[str, object] = json.loads((store.run_dir(SCENARIO) / INDEX_NAME).read_text())["entries"]
+    data: dict[str, object] = json.loads((store.run_dir(SCENARIO).parent / INDEX_NAME).read_text())["entries"]
     return data
 
 
@@ -71,7 +70,7 @@ def test_an_index_entry_whose_file_turned_bad_is_not_used(tmp_path: Path) -> Non
 def test_a_corrupt_or_forged_index_is_rebuilt_never_an_error(tmp_path: Path) -> None:
     store = _store(tmp_path, 2)
     expected = store.runs(SCENARIO)
-    index = store.run_dir(SCENARIO) / INDEX_NAME
+    index = store.run_dir(SCENARIO).parent / INDEX_NAME
     for garbage in ("", "{not json", '{"version": 1, "entries": {"r000.json": 3}}', "[]" * 1000):
         index.write_text(garbage)
         assert store.runs(SCENARIO) == expected
@@ -107,11 +106,7 @@ def test_two_writers_and_readers_lose_no_run(tmp_path: Path) -> None:
     assert len(_index(store)) == 31
 
 
-def test_a_read_only_history_is_read_without_an_index(tmp_path: Path) -> None:
+def test_an_index_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:
     store = _store(tmp_path, 2)
-    folder = store.run_dir(SCENARIO)
-    os.chmod(folder, 0o555)
-    try:
-        assert len(store.runs(SCENARIO)) == 2
-    finally:
-        os.chmod(folder, 0o755)
+    (store.run_dir(SCENARIO).parent / INDEX_NAME).mkdir()  # neither readable nor replaceable as a file
+    assert [run.run_id for run in store.runs(SCENARIO)] == ["r000", "r001"]

@@ -321,7 +321,9 @@ class BaselineStore:
         )
 
     def _apply_prune(self, scenario: str, doomed: list[str], payloads: dict[str, bytes]) -> None:
-        (self.run_dir(scenario) / INDEX_NAME).unlink(missing_ok=True)  # no copy of a pruned run survives
+        (self.run_dir(scenario).parent / INDEX_NAME).unlink(
+            missing_ok=True
+        )  # no copy of a pruned run survives
         for run_id in doomed:
             self.run_path(scenario, run_id).unlink(missing_ok=True)
         for run_id, payload in payloads.items():

@@ -1,6 +1,6 @@
 """A per-scenario index of the history folder: one file read instead of one JSON parse per run.
 
-`<scenario>/runs/.index.json` (a dot name, so `BaselineStore.runs` never takes it for a run) holds
+`<scenario>/.runs-index` (beside `runs/`, not in it, so nothing takes it for a run) holds
 each run file's parsed `StoredRun` keyed by file name with the file's inode, size and mtime_ns.
 It is a cache, never trusted blindly: an entry is reused only for a regular file (not a symlink)
 whose name, inode, size and mtime_ns all match and whose run id and scenario agree with its name
@@ -25,7 +25,7 @@ from perfgate.adapters.atomic import write_atomic
 from perfgate.models import StoredRun
 from perfgate.models.base import Strict
 
-INDEX_NAME = ".index.json"
+INDEX_NAME = ".runs-index"
 
 
 class IndexEntry(Strict):
@@ -65,7 +65,7 @@ def indexed_runs(
     """
     if not use:
         return [load(path) for path in paths]
-    old = _read(directory / INDEX_NAME)
+    old = _read(directory.parent / INDEX_NAME)
     fresh: dict[str, IndexEntry] = {}
     runs: list[StoredRun] = []
     for path in paths:
@@ -78,5 +78,7 @@ def indexed_runs(
         runs.append(entry.run)
     if fresh != old:
         with contextlib.suppress(OSError):  # a read-only history is still read, only slower
-            write_atomic(directory / INDEX_NAME, HistoryIndex(entries=fresh).model_dump_json().encode())
+            write_atomic(
+                directory.parent / INDEX_NAME, HistoryIndex(entries=fresh).model_dump_json().encode()
+            )
     return runs
