@@ -95,6 +95,7 @@ def _command_modules() -> list[Any]:
     from perfgate.cli import heal as cli_heal
     from perfgate.cli import history as cli_history
     from perfgate.cli import init as cli_init
+    from perfgate.cli import merge as cli_merge
     from perfgate.cli import profile as cli_profile
     from perfgate.cli import run as cli_run
 
@@ -108,6 +109,7 @@ def _command_modules() -> list[Any]:
         cli_capacity,
         cli_profile,
         cli_init,
+        cli_merge,
     ]
 
 

@@ -249,3 +249,7 @@ class RunMeta(Strict):
     base_url: str | None = None
     resources: ResourceUsage | None = None
     runner: RunnerEvidence | None = None
+    execution_segment: str | None = Field(
+        default=None, description="k6 --execution-segment of a part of a split test (perfgate run --segments)"
+    )
+    execution_segment_sequence: str | None = None

@@ -82,13 +82,13 @@ class Router:
     names: set[str] = field(default_factory=set)
 
     def declare(self, metric: str, submetrics: Mapping[str, Mapping[str, str]]) -> None:
-        """Sub-metrics from an NDJSON `Metric` line: selector text → its tags."""
-        found = []
+        """Sub-metrics (selector text → its tags), from an NDJSON `Metric` line or a script's
+        thresholds; added to those already declared for the metric."""
+        found = self.declared.setdefault(metric, [])
         for tags in submetrics.values():
             key = selector(metric, tags)
-            if key is not None:
+            if key is not None and all(key != known for known, _ in found):
                 found.append((key, dict(tags)))
-        self.declared[metric] = found
 
     def signature(self, metric: str, tags: Mapping[str, str]) -> Signature:
         base = selector(metric)
