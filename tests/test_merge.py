@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_k6_results_k6 import k6_binary, target  # noqa: F401  (the module-scoped target fixture)
+from test_k6_results_k6 import Target, k6_binary
 
 from perfgate.adapters.k6_results import k6_percentile, load_result
 from perfgate.adapters.run_dir import load_run
@@ -49,6 +51,19 @@ export default function () {
 """
 
 
+@pytest.fixture(scope="module")
+def target() -> Iterator[str]:
+    """/fast and /flaky (every 5th answer a 500) on 127.0.0.1, shared by the parts of each test."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _run_parts(folder: Path, base_url: str, count: int) -> list[Path]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("K6_")}
     env.update(TZ="UTC", K6_NO_USAGE_REPORT="true", XDG_CONFIG_HOME=str(folder))
@@ -71,7 +86,7 @@ def _run_parts(folder: Path, base_url: str, count: int) -> list[Path]:
 @pytest.fixture(scope="module", params=[2, 3], ids=["2-segments", "3-segments"])
 def parts(
     request: pytest.FixtureRequest,
-    target: str,  # noqa: F811
+    target: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[Path]]:
     folder = tmp_path_factory.mktemp(f"segments{request.param}")
@@ -171,3 +186,63 @@ def test_refuses_the_same_part_twice_and_an_existing_out(parts: list[Path], tmp_
     (out / "keep.txt").write_text("x")
     assert main(["merge", *map(str, parts), "--out", str(out)]) == 2
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def _run_part(script: Path, base_url: str, runs: Path, part: int, count: int) -> Path:
+    sink = _Sink()
+    argv = [
+        "run",
+        "--script",
+        str(script),
+        "--base-url",
+        base_url,
+        "--runs-dir",
+        str(runs),
+        "--raw",
+        "ndjson",
+    ]
+    assert main([*argv, "--segments", str(count), "--segment", str(part)], stdout=sink) == 0
+    return Path(sink.text.strip())
+
+
+@pytest.fixture(scope="module")
+def run_parts(target: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    folder = tmp_path_factory.mktemp("perfgate-run-parts")
+    script = folder / "script.js"
+    script.write_text(SCRIPT)
+    return script, [_run_part(script, target, folder / "runs", part, 2) for part in (1, 2)]
+
+
+def test_perfgate_run_segments_record_their_part_and_merge_checks_them(
+    run_parts: tuple[Path, list[Path]],
+    target: str,
+    tmp_path: Path,
+) -> None:
+    script, parts = run_parts
+    metas = [load_run(part).meta for part in parts]
+    assert [m.execution_segment for m in metas if m] == ["0:1/2", "1/2:1"]
+    assert all(m and m.execution_segment_sequence == "0,1/2,1" for m in metas)
+    code, merged = _merge(parts, tmp_path / "merged", "--script", str(script))
+    assert code == 1 and not any("segment" in note for note in merged["notes"])  # type: ignore[union-attr]
+    assert [p["segment"] for p in merged["parts"]] == ["0:1/2", "1/2:1"]  # type: ignore[index, union-attr]
+    overlapping = _run_part(script, target, tmp_path / "runs", 1, 3)  # 0:1/3 lies inside 0:1/2
+    assert main(["merge", str(parts[0]), str(parts[1]), str(overlapping), "--out", str(tmp_path / "x")]) == 2
+    code, half = _merge([parts[0]], tmp_path / "half")
+    assert any("cover 50%" in note for note in half["notes"])  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["--segments", "2"], "go together"),
+        (["--segments", "2", "--segment", "3"], "1 <= I <= N"),
+        (["--segments", "0", "--segment", "1"], "1 <= I <= N"),
+    ],
+)
+def test_bad_segment_options_are_usage_errors(
+    argv: list[str], problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "script.js"
+    script.write_text(SCRIPT)
+    code = main(["run", "--script", str(script), "--base-url", "http://127.0.0.1:9", *argv])
+    assert code == 2 and problem in capsys.readouterr().err

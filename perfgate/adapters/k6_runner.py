@@ -174,6 +174,12 @@ def k6_environment(run_dir: Path, env: Mapping[str, str] | None) -> dict[str, st
     return {**base, **(env or {})}
 
 
+def _segment_args(segment: tuple[str, str] | None) -> list[str]:
+    if segment is None:
+        return []
+    return ["--execution-segment", segment[0], "--execution-segment-sequence", segment[1]]
+
+
 def run_k6(
     *,
     k6: Path,
@@ -193,6 +199,7 @@ def run_k6(
     fingerprint: LoadFingerprint | None = None,
     options: Mapping[str, object] | None = None,
     script_ended_ok: bool = False,
+    segment: tuple[str, str] | None = None,
 ) -> RunMeta:
     """Run k6 once (see the module docstring). `history_key` defaults to `<script stem>-<profile>`.
     The runner's load is sampled while k6 runs (`RunMeta.runner`); `runner_probe` also times the
@@ -201,6 +208,7 @@ def run_k6(
     Without a profile the script runs with its own options (no --config); `options` are the
     consolidated options (`k6 inspect`) for the trend stats, `fingerprint` their load model.
     `script_ended_ok`: return for exit 108/110 too (the analysis reports a broken run).
+    `segment` (`--execution-segment`, `--execution-segment-sequence`) runs one part of a split test.
     """
     script, run_dir = script.resolve(), _prepare_run_dir(run_dir, raw_output)
     if profile is not None:
@@ -216,7 +224,7 @@ def run_k6(
         stats=trend_stats(options if options is not None else (profile.options if profile else {})),
         quiet=not show_progress,
         raw_output=raw_output,
-        extra_args=extra_args,
+        extra_args=[*extra_args, *_segment_args(segment)],
         config=profile is not None,
     )
     started_at, t0 = datetime.now(UTC), time.monotonic()
@@ -238,6 +246,8 @@ def run_k6(
         base_url=base_url,
         resources=resources,
         runner=runner,
+        execution_segment=segment[0] if segment else None,
+        execution_segment_sequence=segment[1] if segment else None,
     )
     (run_dir / META_NAME).write_text(meta.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return meta

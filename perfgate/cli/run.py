@@ -81,6 +81,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
     run.add_argument(
         "--raw", choices=("ndjson.gz", "ndjson", "csv", "none"), default="ndjson.gz", help="raw output"
     )
+    run.add_argument(
+        "--segments",
+        type=int,
+        metavar="N",
+        help="split the test into N equal parts (k6 execution segments), one runner each; combine the "
+        "parts' run directories with `perfgate merge` (a part is not analysed on its own)",
+    )
+    run.add_argument("--segment", type=int, metavar="I", help="with --segments: run part I (1..N)")
     _common(run)
     demo = sub.add_parser(
         "demo",
@@ -118,7 +126,7 @@ def _say(message: str) -> None:
 def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO, *, start_api: bool) -> int:
     from perfgate.pipeline.analyze import AnalyzeRequest, record_analysis
     from perfgate.pipeline.reports import render_report
-    from perfgate.pipeline.run import RunRequest, default_run_dir, run_and_analyze
+    from perfgate.pipeline.run import RunRequest, default_run_dir, run_and_analyze, run_profile
 
     now = datetime.now(UTC)
     faults = _faults(args)
@@ -126,7 +134,10 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
         raise UsageError("--fault-latency/--fault-errors need --start-notes-api")
     script = NOTES_SCRIPT if args.command == "demo" else args.script
     source = load_model_source(args, settings)
+    segment = _segment(args)
     run_dir = default_run_dir(args.runs_dir, args.profile or script or Path("run"), now)
+    if segment is not None:
+        run_dir = run_dir.with_name(f"{run_dir.name}-part{segment[0] + 1}of{segment[1]}")
     request = RunRequest(
         profile=args.profile,
         run_dir=run_dir,
@@ -143,7 +154,16 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
         raw_output=getattr(args, "raw", "ndjson.gz"),
         progress=sys.stderr.isatty(),
         scenario=args.scenario,
+        segment=segment,
     )
+    if segment is not None:
+        meta = run_profile(request, _say)
+        _say(
+            f"k6 finished part {segment[0] + 1} of {segment[1]} (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s"
+        )
+        stdout.write(f"{run_dir}\n")
+        _say("a part is not analysed alone: merge every part with `perfgate merge PART... --out DIR`")
+        return 0
     history = AnalyzeRequest(
         result=run_dir,
         baselines=args.baselines or settings.baselines,
@@ -160,6 +180,19 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
             _say(f"recorded run {stored.run_id} in {folder}")
     _say(f"report: {run_dir / 'report.html'} (also report.md, verdict.json, junit.xml beside it)")
     return analysis.verdict.exit_code
+
+
+def _segment(args: argparse.Namespace) -> tuple[int, int] | None:
+    count, index = getattr(args, "segments", None), getattr(args, "segment", None)
+    if count is None and index is None:
+        return None
+    if count is None or index is None:
+        raise UsageError("--segments N and --segment I go together (part I of N)")
+    if args.record:
+        raise UsageError("--record with --segments: record the merged run (perfgate merge, then record)")
+    from perfgate.pipeline.run import check_segment
+
+    return check_segment(index, count)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:

@@ -15,6 +15,7 @@ from perfgate.adapters.k6_runner import RawOutput, find_k6, run_k6
 from perfgate.adapters.profiles import load_profile
 from perfgate.adapters.resources import ResourceSampler, check_pid
 from perfgate.adapters.target import RunningTarget, free_port, start_target
+from perfgate.core.segments import MAX_SEGMENTS, split
 from perfgate.errors import UsageError
 from perfgate.models import RunMeta
 from perfgate.models.base import Frozen
@@ -44,6 +45,14 @@ class RunRequest(Frozen):
     target_pid: int | None = None  # your own service, already running: sample its CPU/memory
     target_cmd: tuple[str, ...] = ()  # or a command perfgate starts and stops
     health_url: str | None = None  # with target_cmd: polled until 200 (default: base_url)
+    segment: tuple[int, int] | None = None  # (index, count): run part index (0-based) of count
+
+
+def check_segment(part: int, count: int) -> tuple[int, int]:
+    """`--segment I --segments N` (I counted from 1) → (index from 0, count), or a usage error."""
+    if not 1 <= count <= MAX_SEGMENTS or not 1 <= part <= count:
+        raise UsageError(f"--segments {count} --segment {part}: need 1 <= I <= N <= {MAX_SEGMENTS}")
+    return part - 1, count
 
 
 def default_run_dir(root: Path, name: Path, now: datetime) -> Path:
@@ -140,6 +149,7 @@ def run_profile(request: RunRequest, say: Progress) -> RunMeta:
             options=options,
             extra_args=env_args(request.env),
             script_ended_ok=True,
+            segment=split(request.segment[1], request.segment[0]) if request.segment else None,
         )
 
 
