@@ -6,13 +6,13 @@ from pathlib import Path
 
 from pydantic import ConfigDict, Field
 
-from perfgate.models.base import Strict
+from perfgate.models.base import Frozen, Strict
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class MergeRequest(Strict):
-    model_config = _FROZEN
+class MergeRequest(Frozen):
+    """What `perfgate merge` was asked to do (never written to a file)."""
 
     parts: tuple[Path, ...] = Field(min_length=1, description="run directories or raw NDJSON/CSV files")
     out: Path = Field(

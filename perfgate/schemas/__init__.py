@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from perfgate.models import HealPlan, Policy, RunMeta, RunRecord, StoredRun, Verdict
 from perfgate.models.capacity import CapacityRequest, CapacityResult, UslFit
 from perfgate.models.compare import CompareResult
+from perfgate.models.merge import MergeResult
 from perfgate.models.profile import TrafficProfile, ValidationResult
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -29,6 +30,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "usl-fit": UslFit,
     "traffic-profile": TrafficProfile,
     "profile-validation": ValidationResult,
+    "merge-result": MergeResult,
 }
 
 HERE = Path(__file__).resolve().parent
