@@ -99,17 +99,22 @@ def heal_now(thresholds: Thresholds, history: list[RunRecord]) -> Thresholds:
 def heal_before(source: Path) -> Method:
     def run(thresholds: Thresholds, history: list[RunRecord]) -> Thresholds:
         payload = json.dumps(
-            {"thresholds": thresholds, "history": [r.model_dump(mode="json") for r in history]}
+            {
+                "thresholds": thresholds,
+                "history": [r.model_dump(mode="json", exclude_defaults=True) for r in history],
+            }
         )
         done = subprocess.run(
             [sys.executable, "-c", OLD_HEAL],
             input=payload,
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
             cwd=source,
             env={"PYTHONPATH": str(source), "PATH": "/usr/bin:/bin"},
         )
+        if done.returncode:
+            raise SystemExit(f"heal (before) failed: {done.stderr.strip().splitlines()[-1]}")
         return dict(json.loads(done.stdout))
 
     return run
@@ -220,6 +225,12 @@ def main() -> None:
     parser.add_argument(
         "--before", default=BEFORE, help=f"git revision of the 'before' heal (default {BEFORE})"
     )
+    parser.add_argument(
+        "corpus",
+        nargs="*",
+        type=Path,
+        help="corpus folders (default: every bench/heal_corpus/*/ with a manifest.json)",
+    )
     args = parser.parse_args()
     thresholds = load_loadtest_file(CORPUS / "script.js").options["thresholds"]
     with tempfile.TemporaryDirectory(prefix="heal-before-") as temp:
@@ -234,9 +245,8 @@ def main() -> None:
             f"heal (before, {args.before})": heal_before(Path(temp)),
             "heal (now)": heal_now,
         }
-        for folder in (CORPUS / "io", CORPUS / "mixed"):
-            if (folder / "manifest.json").exists():
-                report(folder, methods, thresholds)
+        for folder in args.corpus or sorted(p.parent for p in CORPUS.glob("*/manifest.json")):
+            report(folder, methods, thresholds)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--probe", type=int, default=0)
     parser.add_argument("--costs", choices=["mixed", "io"], default="io")
+    parser.add_argument("--out", help="folder name under bench/heal_corpus/ (default: the costs name)")
     args = parser.parse_args()
     k6 = shutil.which("k6", path=str(ROOT / ".venv" / "bin")) or "k6"
     server = subprocess.Popen(
@@ -119,7 +120,7 @@ def main() -> None:
                     code, wall = run_once(k6, Path(temp) / f"{i}.json")
                     print(code, round(wall, 1), p95s(json.loads((Path(temp) / f"{i}.json").read_text())))
             return
-        record(k6, HERE / args.costs)
+        record(k6, HERE / (args.out or args.costs))
     finally:
         server.terminate()
         server.wait(timeout=10)
