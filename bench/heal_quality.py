@@ -32,6 +32,7 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from perfgate.adapters.k6_results import load_result  # noqa: E402
 from perfgate.adapters.loadtest_files import load_loadtest_file  # noqa: E402
+from perfgate.core.detect import detect_regressions  # noqa: E402
 from perfgate.core.heal import parse_expression, propose_heal  # noqa: E402
 from perfgate.core.heal.targets import metric_key, threshold_expressions  # noqa: E402
 from perfgate.core.heal.thresholds import crosses  # noqa: E402
@@ -49,6 +51,7 @@ from perfgate.models import Policy, RunRecord  # noqa: E402
 
 CORPUS = ROOT / "bench" / "heal_corpus"
 BEFORE = "c858370"
+TODAY = date(2026, 12, 3)
 ROUNDS = 30
 Thresholds = dict[str, list[str]]
 Method = Callable[[Thresholds, list[RunRecord]], Thresholds]
@@ -193,6 +196,26 @@ def effect_sizes(runs: list[dict[str, Any]], records: dict[str, RunRecord]) -> s
     )
 
 
+def gate_row(history: list[RunRecord], held: list[dict[str, Any]], records: dict[str, RunRecord]) -> None:
+    """perfgate's own gate on the same runs: `detect_regressions` against the training runs as
+    history (what `perfgate analyze` does), failing on a regression. Not thresholds: a row for
+    comparison with what k6 thresholds alone can do."""
+    policy = Policy()
+    by_kind = {
+        k: [
+            detect_regressions(records[r["id"]], history, policy, today=TODAY).verdict == "regression"
+            for r in held
+            if r["kind"] == k
+        ]
+        for k in KINDS
+    }
+    noise_pass = [not f for f in by_kind["noise"]]
+    name = "perfgate gate (analyze)"
+    print(
+        f"{name:<28} {cell(noise_pass):>16} {cell(by_kind['regression']):>24} {cell(by_kind['improvement']):>18}"
+    )
+
+
 def judge(
     name: str,
     method: Method,
@@ -218,6 +241,7 @@ def report(folder: Path, methods: dict[str, Method], thresholds: Thresholds) -> 
         print(f"{'method':<28} {'noise pass':>16} {'≥25 % regression fail':>24} {'improvement fail':>18}")
         for name, method in {**methods, "oracle m×median (peeks)": oracle(held, records)}.items():
             judge(name, method, thresholds, history, held, records)
+        gate_row(history, held, records)
 
 
 def main() -> None:
