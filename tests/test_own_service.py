@@ -147,3 +147,22 @@ def test_summary_exports_recorded_with_script_healed_and_still_comparable(
     ]  # compared (the verdict itself is noise-bound)
     code, verdict = perfgate("analyze", str(summaries[5]), "--baselines", str(hist), "--format", "json")
     assert verdict["history_runs"] == 0 and any("pass --script" in n for n in verdict["notices"])
+
+
+def test_a_threshold_on_a_full_url_is_not_a_second_endpoint(
+    tmp_path: Path, service_factory: type[Service]
+) -> None:
+    service = service_factory(delay_ms=1)
+    script = FIXTURES / "url_threshold.js"
+    argv = ["run", "--script", str(script), "--base-url", service.base_url, "--format", "json"]
+    code, verdict = perfgate(*argv, "--runs-dir", str(tmp_path / "runs"), "--baselines", str(tmp_path / "h"))
+    assert code == 0, verdict
+    url_key = f"http_req_duration{{name:{service.base_url}/notes}}"
+    endpoints = {row["endpoint"] for row in verdict["summary"]} - {"(all)"}
+    assert endpoints == {"/notes", "/health"}, "the URL-named sub-metric is /notes again"
+    assert not any(item.startswith(url_key) for item in verdict["gated"])
+    assert (
+        f"{url_key}: the same requests as http_req_duration{{name:/notes}}, gated there"
+        in verdict["not_gated"]
+    )
+    assert verdict["k6"]["exit_code"] == 0 and verdict["k6"]["crossed"] == []

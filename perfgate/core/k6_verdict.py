@@ -90,7 +90,10 @@ def gate_coverage(record: RunRecord, policy: Policy) -> tuple[list[str], list[st
             if metric == name and not name.startswith(_BUILTIN_PREFIXES):
                 not_gated.append(f"{metric}: custom metric; add a rule to the policy file to gate it")
             continue
-        if not has_samples(series):
+        alias = record.alias_of(metric)
+        if alias is not None:
+            not_gated.append(f"{metric}: the same requests as {alias}, gated there")
+        elif not has_samples(series):
             not_gated.append(
                 f"{metric}: no samples in this run (k6 exports a never-seen sub-metric as zeros)"
             )

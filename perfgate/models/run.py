@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -33,6 +34,24 @@ K6_EXIT_MEANINGS: dict[int, str] = {
 }
 # Exit codes after which the run's numbers are no baseline: the test did not run as written.
 BROKEN_EXIT_CODES = frozenset({104, 107, 108, 110})
+
+_ID_SEGMENT = re.compile(
+    r"^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{12,}|(?=[^/]*\d)[A-Za-z0-9_-]{16,})$"
+)
+
+
+def templated_path(url: str) -> str:
+    """A request URL as the endpoint name perfgate gives an untagged request: its path with ids
+    templated (`http://host/notes/4711?x=1` → `/notes/{id}`: numbers, UUIDs and long hex or
+    mixed-digit tokens become `{id}`; the query is left out)."""
+    path = urlsplit(url).path or "/"
+    return "/".join("{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/"))
+
+
+def _is_url(name: str) -> bool:
+    return name.startswith(("http://", "https://"))
+
 
 _KEY_RE = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)(?:\{(?P<tags>.*)\})?$")
 
@@ -220,13 +239,32 @@ class RunRecord(Strict):
         return series.values.get(stat)
 
     def endpoints(self) -> list[str]:
-        """Names of `http_req_duration{name:X}` sub-metrics, sorted."""
+        """Names of `http_req_duration{name:X}` sub-metrics, sorted.
+
+        A threshold on an untagged request names it by its full URL
+        (`http_req_duration{name:http://host/post}`); raw points already give that request the
+        templated name `/post`, so the URL-named sub-metric is the same endpoint again and is not
+        counted twice (its thresholds are still healed and judged by k6)."""
         names = set()
         for text in self.metrics:
             key = MetricKey.parse(text)
-            if key.name == "http_req_duration" and key.tags and dict(key.tags).keys() == {"name"}:
+            named = key.name == "http_req_duration" and dict(key.tags).keys() == {"name"}
+            if named and self.alias_of(text) is None:
                 names.add(dict(key.tags)["name"])
         return sorted(names)
+
+    def alias_of(self, metric: str) -> str | None:
+        """The key a URL-named sub-metric repeats: `m{name:http://host/post}` when this run also
+        has `m{name:/post}` (raw points give an untagged request its templated name, and a
+        threshold on the full URL selects the same requests again). None for any other key."""
+        key = MetricKey.parse(metric)
+        if not key.tags or dict(key.tags).keys() != {"name"}:
+            return None
+        name = dict(key.tags)["name"]
+        if not _is_url(name):
+            return None
+        templated = str(MetricKey(key.name, (("name", templated_path(name)),)))
+        return templated if templated in self.metrics else None
 
 
 class RunMeta(Strict):

@@ -21,21 +21,13 @@ values are split out, so an untagged dynamic URL cannot make thousands of keys.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from perfgate.models.run import MetricKey
+from perfgate.models.run import MetricKey, templated_path
 
 SPLIT_BY_NAME_AND_STAGE = frozenset({"http_req_duration", "http_req_failed", "http_reqs"})
 STAGE_CELL_METRICS = SPLIT_BY_NAME_AND_STAGE
-
-
-_ID_SEGMENT = re.compile(
-    r"^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|[0-9a-fA-F]{12,}|(?=[^/]*\d)[A-Za-z0-9_-]{16,})$"
-)
 
 
 def endpoint_name(tags: Mapping[str, str]) -> str | None:
@@ -43,8 +35,7 @@ def endpoint_name(tags: Mapping[str, str]) -> str | None:
     name = tags.get("name")
     if name is None or name != tags.get("url"):
         return name
-    path = urlsplit(name).path or "/"
-    return "/".join("{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/"))
+    return templated_path(name)
 
 
 @dataclass(frozen=True, order=True)

@@ -74,7 +74,7 @@ def gated_targets(candidate: RunRecord, policy: Policy) -> list[Target]:
     targets = []
     for metric in sorted(candidate.metrics):
         rule = policy.rule_for(metric)
-        if rule is None or not gateable(candidate, metric, rule):
+        if rule is None or candidate.alias_of(metric) or not gateable(candidate, metric, rule):
             continue
         endpoint = MetricKey.parse(metric).tag("name")
         for stat in rule.stats:
