@@ -195,9 +195,6 @@ def test_script_golden_and_k6_inspect(tmp_path: Path) -> None:
     ("snippet", "words"),
     [
         ("thresholds: { ...base },", "a spread"),
-        ("thresholds: { [name]: ['p(95)<1'] },", "a computed key"),
-        ("thresholds: { checks: limits },", "an identifier"),
-        ("thresholds: { checks: [`rate>${x}`] },", "a template with substitutions"),
         ("stages: makeStages(),", "a function call"),
         ("scenarios: { a: { executor: 'ramping-vus', stages: cfg.stages } },", "a member expression"),
     ],
@@ -211,6 +208,36 @@ def test_dynamic_options_are_refused(tmp_path: Path, snippet: str, words: str) -
         load_loadtest_file(path)
     assert words in str(error.value) and "dyn.js" in str(error.value) and "line 3" in str(error.value)
     assert error.value.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ("[`http_req_duration{name:${BASE}/post}`]: ['max<1000'],", "a computed key"),
+        ("checks: limits,", "an identifier"),
+        ("checks: [`rate>${x}`],", "a template with substitutions"),
+    ],
+)
+def test_a_threshold_entry_that_is_not_a_literal_is_left_alone(
+    tmp_path: Path, entry: str, words: str
+) -> None:
+    """k6's examples/thresholds.js names a request by its URL; with the URL from `__ENV` the key is
+    computed. That entry is kept as written and named; the literal thresholds are still healed."""
+    script = (
+        "const BASE = __ENV.BASE_URL;\nconst limits = [];\nconst x = 1;\nexport const options = {\n"
+        f"  thresholds: {{\n    http_req_duration: ['p(95)<500'],\n    {entry}\n  }},\n}};\n"
+        "export default function () {}\n"
+    )
+    path = copy(tmp_path, "mixed.js", script)
+    file = load_loadtest_file(path)
+    assert file.options["thresholds"] == {"http_req_duration": ["p(95)<500"]}
+    (note,) = file.left_alone
+    assert "line 7" in note and words in note and "left as written" in note
+    plan = HealPlan(
+        scenario="s", profile="mixed.js", thresholds=[change("http_req_duration", "p(95)<500", "p(95)<250")]
+    )
+    healed = rewrite_loadtest_file(file, plan).text
+    assert "p(95)<250" in healed and entry in healed
 
 
 @pytest.mark.parametrize(

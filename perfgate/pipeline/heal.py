@@ -156,7 +156,7 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
         verdict, candidate = judged.verdict, loaded.record
         judgement = Judged(verdict=judged, policy=policy, stages=tuple(loaded.record.stages))
     plan = _propose(file, scenario, history, verdict, policy, candidate)
-    plan = plan.model_copy(update={"notices": [*selection.notices, *plan.notices]})
+    plan = plan.model_copy(update={"notices": [*selection.notices, *plan.notices, *file.left_alone]})
     return plan, file, judgement
 
 

@@ -33,6 +33,7 @@ class LoadtestFile:
     kind: FileKind
     text: str
     options: dict[str, Any]
+    left_alone: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,9 @@ def load_loadtest_file(path: Path) -> LoadtestFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputDataError(path, f"cannot read: {exc}") from exc
     if kind == "js":
-        options = parse_script_options(path, text).options
-    else:
-        options = parse_profile_text(text, source=path, json_format=kind == "json")
+        found = parse_script_options(path, text)
+        return LoadtestFile(path, kind, text, found.options, left_alone=tuple(found.left_alone))
+    options = parse_profile_text(text, source=path, json_format=kind == "json")
     return LoadtestFile(path=path, kind=kind, text=text, options=options)
 
 

@@ -7,6 +7,10 @@ be literals: a spread (`...base`), a computed key (`[name]: ...`), an identifier
 expression, a function call or a template with substitutions there is refused with an
 `InputDataError` naming the construct, its place in `options` and its line. Elsewhere (tags,
 env, anything perfgate never rewrites) such values are read as unknown (None) and left alone.
+One exception inside `thresholds`: an entry whose key or expressions are not literals (a key
+built from `__ENV`, as in `[`http_req_duration{name:${BASE}/post}`]`) is left out of the
+options perfgate heals, kept as written, and named in `ScriptOptions.left_alone`; the other
+thresholds are healed as usual.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class ScriptOptions:
     options: dict[str, Any]
     thresholds: dict[tuple[str, str], Node] = field(default_factory=dict)
     stages: dict[str, Node] = field(default_factory=dict)
+    left_alone: list[str] = field(default_factory=list)
 
 
 def _text(source: bytes, node: Node) -> str:
@@ -115,6 +120,7 @@ class _Evaluator:
     def __init__(self, source: bytes, tolerate: Callable[[tuple[str, ...]], bool]) -> None:
         self.source = source
         self.tolerate = tolerate
+        self.left_alone: list[str] = []
 
     def value(self, node: Node, path: tuple[str, ...]) -> Any:
         try:
@@ -153,11 +159,29 @@ class _Evaluator:
                 continue
             if child.type != "pair":
                 raise Dynamic(child, path)
+            if path == ("thresholds",):
+                self._threshold_entry(child, out)
+                continue
             key = self.key(child, path)
             value = child.child_by_field_name("value")
             if value is not None:
                 out[key] = self.value(value, (*path, key))
         return out
+
+    def _threshold_entry(self, pair: Node, out: dict[str, Any]) -> None:
+        """One `metric: [expressions]` of `thresholds`; a non-literal one is left alone."""
+        try:
+            key = self.key(pair, ("thresholds",))
+            value = pair.child_by_field_name("value")
+            if value is not None:
+                out[key] = self.value(value, ("thresholds", key))
+        except Dynamic as error:
+            what = _WHAT.get(error.node.type, f"a {error.node.type.replace('_', ' ')}")
+            snippet = _text(self.source, pair).splitlines()[0][:60]
+            self.left_alone.append(
+                f"threshold at line {pair.start_point[0] + 1} (`{snippet}`) left as written: "
+                f"{what} is not a literal perfgate can rewrite"
+            )
 
     def key(self, pair: Node, path: tuple[str, ...]) -> str:
         key = pair.child_by_field_name("key")
@@ -221,7 +245,7 @@ def parse_script_options(path: Path, text: str) -> ScriptOptions:
         options = evaluator.value(node, ())
     except Dynamic as error:
         raise _refusal(path, source, error) from None
-    found = ScriptOptions(source=source, root=root, options=options)
+    found = ScriptOptions(source=source, root=root, options=options, left_alone=evaluator.left_alone)
     _index(found, node, evaluator)
     return found
 
@@ -229,13 +253,21 @@ def parse_script_options(path: Path, text: str) -> ScriptOptions:
 def _pairs(node: Node | None, evaluator: _Evaluator) -> dict[str, Node]:
     if node is None or node.type != "object":
         return {}
-    pairs = [child for child in node.named_children if child.type == "pair"]
+    pairs = [
+        child
+        for child in node.named_children
+        if child.type == "pair"
+        and getattr(child.child_by_field_name("key"), "type", None) != "computed_property_name"
+    ]
     return {evaluator.key(pair, ()): pair.child_by_field_name("value") for pair in pairs}  # type: ignore[misc]
 
 
 def _index(found: ScriptOptions, node: Node, evaluator: _Evaluator) -> None:
     top = _pairs(node, evaluator)
+    kept = found.options.get("thresholds") or {}
     for metric, items in _pairs(top.get("thresholds"), evaluator).items():
+        if metric not in kept:
+            continue  # left alone (ScriptOptions.left_alone)
         for item in items.named_children if items.type == "array" else []:
             token = _pairs(item, evaluator).get("threshold") if item.type == "object" else item
             if token is not None and token.type in ("string", "template_string"):
