@@ -168,6 +168,22 @@ def test_request_samples_leave_setup_out_and_count_failures(tmp_path: Path) -> N
     assert samples.endpoints["get"].latency_ms == (3.5, 4.5) and samples.endpoints["get"].failed == 1
 
 
+def test_untagged_requests_pair_up_across_base_and_head_urls(tmp_path: Path) -> None:
+    """k6 names an untagged request by its URL, and base and head are different URLs: each arm's
+    requests are grouped by the templated path, so the arms share their endpoints."""
+    endpoints = []
+    for arm, port, note in (("base", 18081, 7), ("head", 18082, 4711)):
+        lines = []
+        for url in (f"http://127.0.0.1:{port}/notes/{note}", f"http://127.0.0.1:{port}/post"):
+            lines += [
+                _point("http_req_duration", 3.0, name=url, url=url),
+                _point("http_req_failed", 0, name=url, url=url),
+            ]
+        samples = load_request_samples(_ndjson(tmp_path / f"{arm}.ndjson.gz", lines), arm)  # type: ignore[arg-type]
+        endpoints.append(set(samples.endpoints))
+    assert endpoints[0] == endpoints[1] == {"/notes/{id}", "/post"}
+
+
 def test_a_broken_raw_file_is_bad_input_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "raw.ndjson"
     path.write_text(

@@ -2,7 +2,9 @@
 
 Each HTTP request leaves one `http_req_duration` point (its latency in ms) and one
 `http_req_failed` point (1 = failed) with the same tags. Requests are grouped by their `name`
-tag (k6 sets it to the URL when the script gives none); requests made in `setup()` or
+tag; an untagged request (k6 sets `name` to the URL) by its templated path, as everywhere in
+perfgate (`http://base:8081/notes/7` → `/notes/{id}`), so base and head on different hosts or
+ports still pair up endpoint by endpoint; requests made in `setup()` or
 `teardown()` (group tag `::setup` / `::teardown`) are left out, as they are not the load model.
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from perfgate.adapters.json_text import parse_json
+from perfgate.adapters.k6_results.routing import endpoint_name
 from perfgate.adapters.k6_results.shapes import PointLine
 from perfgate.adapters.k6_results.sources import describe, iter_line_blocks, open_stream
 from perfgate.errors import InputDataError
@@ -41,7 +44,7 @@ def load_request_samples(path: Path, arm: Arm) -> HalfSamples:
                 tags = point.data.tags or {}
                 if tags.get("group", "").startswith(_LIFECYCLE_GROUPS):
                     continue
-                name = tags.get("name") or UNNAMED
+                name = endpoint_name(tags) or UNNAMED
                 if point.metric == "http_req_duration":
                     latencies[name].append(float(point.data.value))
                 elif point.data.value:
