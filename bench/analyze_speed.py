@@ -122,8 +122,14 @@ def scaling_table(sizes: list[int], repeat: int, scenario: str) -> None:
     for runs in sizes:
         with tempfile.TemporaryDirectory(prefix="perfgate-speed-") as tmp:
             build_history(Path(tmp), runs, scenario)
-            print(timed_row(f"analyze, {runs:,} runs", analyze_command(Path(tmp)), repeat))
+            row = timed_row(f"analyze, {runs:,} runs", analyze_command(Path(tmp)), repeat)
+            print(f"{row}   index {index_bytes(Path(tmp)) / 1e6:.2f} MB")
     print()
+
+
+def index_bytes(history: Path) -> int:
+    """Size of the history's index after the timed runs (either layout: `.runs-index` or the cache)."""
+    return sum(p.stat().st_size for p in history.rglob("*") if p.name in ("runs-index", ".runs-index"))
 
 
 def main() -> int:

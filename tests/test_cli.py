@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import io
 import json
 import subprocess
@@ -259,3 +261,34 @@ def test_explain_sits_under_the_verdict_and_changes_nothing() -> None:
     data = json.loads(explained_json)
     assert data["verdict"] == json.loads(plain)["verdict"]
     assert data["explanation"]["source"] == "deterministic"
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(sub.choices)
+
+
+def test_the_lazy_command_table_matches_what_each_module_registers() -> None:
+    """`perfgate CMD` builds only CMD's module (cli/app.py COMMAND_MODULES): the table must be whole."""
+    from perfgate.cli import app
+
+    everything = _command_names(app.build_parser())
+    assert sorted(everything) == sorted([*app.OWN_COMMANDS, *app.COMMAND_MODULES])
+    for module in set(app.COMMAND_MODULES.values()):
+        scratch = argparse.ArgumentParser().add_subparsers()
+        registered = importlib.import_module(f"perfgate.cli.{module}").add_parsers(scratch)
+        assert sorted(registered) == sorted(c for c, m in app.COMMAND_MODULES.items() if m == module)
+    for command in everything:
+        assert command in _command_names(app.build_parser(command))
+    assert len(_command_names(app.build_parser("analyze"))) == len(app.OWN_COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h", "analyze"], ["nonsense"]])
+def test_help_and_unknown_commands_see_every_command(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(argv, stdout=io.StringIO())
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code == (2 if argv == ["nonsense"] else 0)
+    assert all(name in text for name in ("analyze", "merge", "capacity", "trend"))

@@ -40,7 +40,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from perfgate.adapters.atomic import fsync_dir, write_atomic
-from perfgate.adapters.history_index import INDEX_NAME, indexed_runs
+from perfgate.adapters.history_index import drop_index, indexed_summaries, summarize
 from perfgate.adapters.json_text import parse_json
 from perfgate.adapters.policy_file import describe_validation_error
 from perfgate.errors import InputDataError, SchemaVersionError, UsageError, excerpt
@@ -257,18 +257,32 @@ class BaselineStore:
             raise _taken(path) from None
         return stored
 
-    def runs(self, scenario: str, *, index: bool = True) -> list[StoredRun]:
-        """Every run of `scenario`, oldest first (recorded_at, then run id); none if it has no history.
+    def runs(self, scenario: str) -> list[StoredRun]:
+        """Every run of `scenario` in full, read from its file, oldest first (recorded_at, then run id);
+        none if it has no history. Readers that judge or chart the history use `summaries`."""
+        _, paths = self._run_files(scenario)
+        return sorted((self._load(path, scenario) for path in paths), key=_chronological)
 
-        `index=False`: neither read nor write the folder's index (adapters/history_index.py).
-        """
+    def summaries(self, scenario: str) -> list[StoredRun]:
+        """Every run of `scenario` as the gate, heal, trend and reports read it, oldest first: the
+        runs without their checks, threshold expressions and resource samples
+        (`history_index.summarize`), from the folder's index where it is current."""
+        directory, paths = self._run_files(scenario)
+        if not paths:
+            return []
+        if not directory.resolve().is_relative_to(self.root.resolve()):  # a symlink out: every file checked
+            runs = [summarize(self._load(path, scenario)) for path in paths]
+        else:
+            runs = indexed_summaries(directory, paths, scenario, lambda path: self._load(path, scenario))
+        return sorted(runs, key=_chronological)
+
+    def _run_files(self, scenario: str) -> tuple[Path, list[Path]]:
         directory = self.run_dir(scenario)
         if not directory.is_dir():
-            return []
-        paths = [p for p in directory.iterdir() if p.suffix == ".json" and not p.name.startswith(".")]
-        use = index and directory.resolve().is_relative_to(self.root.resolve())  # else every file checked
-        runs = indexed_runs(directory, paths, scenario, lambda path: self._load(path, scenario), use=use)
-        return sorted(runs, key=_chronological)
+            return directory, []
+        return directory, [
+            p for p in directory.iterdir() if p.suffix == ".json" and not p.name.startswith(".")
+        ]
 
     def get(self, scenario: str, run_id: str) -> StoredRun:
         path = self.run_path(scenario, run_id)
@@ -300,7 +314,9 @@ class BaselineStore:
             raise UsageError(f"keep must be at least 1, got {keep}")
         if compact_after is not None and compact_after < 0:
             raise UsageError(f"compact_after must be 0 or more, got {compact_after}")
-        runs = self.runs(scenario, index=False)  # a dry run writes nothing; a real one drops the index
+        runs = self.runs(
+            scenario
+        )  # in full, from the files: a dry run writes nothing; a real one drops the index
         doomed = runs[: max(len(runs) - keep, 0)]
         kept = runs[len(doomed) :]
         aged = kept[: max(len(kept) - compact_after, 0)] if compact_after is not None else []
@@ -321,9 +337,7 @@ class BaselineStore:
         )
 
     def _apply_prune(self, scenario: str, doomed: list[str], payloads: dict[str, bytes]) -> None:
-        (self.run_dir(scenario).parent / INDEX_NAME).unlink(
-            missing_ok=True
-        )  # no copy of a pruned run survives
+        drop_index(self.run_dir(scenario).parent)  # no copy of a pruned run survives
         for run_id in doomed:
             self.run_path(scenario, run_id).unlink(missing_ok=True)
         for run_id, payload in payloads.items():

@@ -1,13 +1,19 @@
-"""A per-scenario index of the history folder: one file read instead of one JSON parse per run.
+"""A per-scenario index of the history folder: one small file read instead of one JSON parse per run.
 
-`<scenario>/.runs-index` (beside `runs/`, not in it, so nothing takes it for a run) holds
-each run file's parsed `StoredRun` keyed by file name with the file's inode, size and mtime_ns.
+`<scenario>/.perfgate-cache/runs-index` holds, per run file, the run's *summary* (`summarize`:
+the stored run without what no reader of the history uses — its checks, its threshold
+expressions and its resource samples; every metric value, the context, fingerprint, runner
+evidence, resource means and stages stay) keyed by file name with the file's inode, size and
+mtime_ns. The folder carries its own `.gitignore` (`*`), so the cache is never committed, and it
+sits beside `runs/`, not in it, so nothing takes it for a run.
+
 It is a cache, never trusted blindly: an entry is reused only for a regular file (not a symlink)
 whose name, inode, size and mtime_ns all match and whose run id and scenario agree with its name
 and folder; every other file goes through the normal hardened reader. Files added, removed or
 edited by hand are therefore picked up, a corrupt index is ignored and rewritten, and because the
 index is rebuilt from the directory listing on every read, racing writers cannot lose a run (an
-older index written last is just stale next time). `record` does not touch it.
+older index written last is just stale next time). `record` does not touch it; it is written only
+when an entry changed.
 """
 
 from __future__ import annotations
@@ -25,19 +31,45 @@ from perfgate.adapters.atomic import write_atomic
 from perfgate.models import StoredRun
 from perfgate.models.base import Strict
 
-INDEX_NAME = ".runs-index"
+CACHE_DIR = ".perfgate-cache"
+INDEX_NAME = "runs-index"
+OLD_INDEX_NAME = ".runs-index"  # perfgate 0.x kept whole runs there, beside runs/
+_GITIGNORE = "# perfgate's local cache of the history (rebuilt on demand): never commit it\n*\n"
 
 
 class IndexEntry(Strict):
     inode: int
     size: int
     mtime_ns: int
-    run: StoredRun
+    run: StoredRun  # the summary (`summarize`)
 
 
 class HistoryIndex(Strict):
-    version: Literal[1] = 1
+    version: Literal[2]  # no default: written even with exclude_defaults, so an older index is refused
     entries: dict[str, IndexEntry]
+
+
+def index_path(scenario_dir: Path) -> Path:
+    return scenario_dir / CACHE_DIR / INDEX_NAME
+
+
+def summarize(run: StoredRun) -> StoredRun:
+    """The run as the history's readers use it: without checks, threshold expressions or samples.
+
+    The gate, the reports' history charts, heal, trend, `history list` and capacity read metric
+    values, context, fingerprint, runner evidence, resource means and stages; `history show` and
+    prune read the run file itself.
+    """
+    record = run.record
+    metrics = {
+        key: series.model_copy(update={"thresholds": []}) if series.thresholds else series
+        for key, series in record.metrics.items()
+    }
+    resources = record.resources
+    if resources is not None and resources.samples:
+        resources = resources.model_copy(update={"samples": []})
+    slim = record.model_copy(update={"metrics": metrics, "checks": [], "resources": resources})
+    return run.model_copy(update={"record": slim})
 
 
 def _read(path: Path) -> dict[str, IndexEntry]:
@@ -56,29 +88,39 @@ def _reusable(entry: IndexEntry, info: os.stat_result, path: Path, scenario: str
     )
 
 
-def indexed_runs(
-    directory: Path, paths: list[Path], scenario: str, load: Callable[[Path], StoredRun], *, use: bool = True
+def indexed_summaries(
+    directory: Path, paths: list[Path], scenario: str, load: Callable[[Path], StoredRun]
 ) -> list[StoredRun]:
-    """The runs in `paths` (unordered), from the index where it is current, else through `load`.
-
-    `use=False` (a folder reached through a symlink out of the history): no index read or written.
-    """
-    if not use:
-        return [load(path) for path in paths]
-    old = _read(directory.parent / INDEX_NAME)
+    """The summaries of the runs in `paths` (unordered), from the index where it is current, else
+    loaded through `load` and summarized; the index is rewritten when any entry changed."""
+    scenario_dir = directory.parent
+    old = _read(index_path(scenario_dir))
     fresh: dict[str, IndexEntry] = {}
-    runs: list[StoredRun] = []
+    changed = len(old) != len(paths)
     for path in paths:
         info = path.lstat()
         entry = old.get(path.name)
         if entry is None or not _reusable(entry, info, path, scenario):
-            run = load(path)
-            entry = IndexEntry(inode=info.st_ino, size=info.st_size, mtime_ns=info.st_mtime_ns, run=run)
+            summary = summarize(load(path))
+            entry = IndexEntry(inode=info.st_ino, size=info.st_size, mtime_ns=info.st_mtime_ns, run=summary)
+            changed = True
         fresh[path.name] = entry
-        runs.append(entry.run)
-    if fresh != old:
+    if changed:
         with contextlib.suppress(OSError):  # a read-only history is still read, only slower
-            write_atomic(
-                directory.parent / INDEX_NAME, HistoryIndex(entries=fresh).model_dump_json().encode()
-            )
-    return runs
+            save_index(scenario_dir, HistoryIndex(version=2, entries=fresh))
+    return [entry.run for entry in fresh.values()]
+
+
+def save_index(scenario_dir: Path, index: HistoryIndex) -> None:
+    cache = scenario_dir / CACHE_DIR
+    cache.mkdir(exist_ok=True)
+    if not (cache / ".gitignore").is_file():
+        write_atomic(cache / ".gitignore", _GITIGNORE.encode())
+    write_atomic(cache / INDEX_NAME, index.model_dump_json(exclude_defaults=True).encode())
+    (scenario_dir / OLD_INDEX_NAME).unlink(missing_ok=True)
+
+
+def drop_index(scenario_dir: Path) -> None:
+    """Forget the cache (prune: no copy of a pruned run survives)."""
+    index_path(scenario_dir).unlink(missing_ok=True)
+    (scenario_dir / OLD_INDEX_NAME).unlink(missing_ok=True)

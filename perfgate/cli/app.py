@@ -7,6 +7,7 @@ Exit codes (DESIGN.md): 0 every verdict but `regression`; 1 `regression`; 2 usag
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -37,7 +38,12 @@ def _add_analyze_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `command`, only that command's group is built (and imported).
+
+    A command of another module (`COMMAND_MODULES`) costs its module's imports, so `main` builds
+    just the one asked for; `--help` and an unknown command build them all.
+    """
     parser = argparse.ArgumentParser(
         prog="perfgate",
         description="A self-healing performance gate for k6: tells real regressions from noise.",
@@ -46,7 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"perfgate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    if command not in COMMAND_MODULES:
+        _add_own_parsers(sub)
+    for module in _command_modules(command):
+        COMMANDS.update(module.add_parsers(sub))
+    return parser
 
+
+def _add_own_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     analyze = sub.add_parser(
         "analyze",
         help="analyse a k6 result against the history",
@@ -82,35 +95,44 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_argument(
         "--out", type=Path, metavar="DIR", help="directory to write (default: print an index)"
     )
-    for module in _command_modules():
-        COMMANDS.update(module.add_parsers(sub))
-    return parser
 
 
-def _command_modules() -> list[Any]:
-    from perfgate.cli import action as cli_action
-    from perfgate.cli import capacity as cli_capacity
-    from perfgate.cli import compare as cli_compare
-    from perfgate.cli import explain as cli_explain
-    from perfgate.cli import heal as cli_heal
-    from perfgate.cli import history as cli_history
-    from perfgate.cli import init as cli_init
-    from perfgate.cli import merge as cli_merge
-    from perfgate.cli import profile as cli_profile
-    from perfgate.cli import run as cli_run
+OWN_COMMANDS = ("analyze", "record", "schemas")  # built here, importing no other cli module
+# The command groups in modules of their own, by command name (tests/test_cli.py checks the table
+# against what each module registers). Order: as `perfgate --help` lists them.
+COMMAND_MODULES: dict[str, str] = {
+    "run": "run",
+    "demo": "run",
+    "history": "history",
+    "trend": "history",
+    "explain": "explain",
+    "heal": "heal",
+    "action": "action",
+    "compare": "compare",
+    "capacity": "capacity",
+    "profile": "profile",
+    "init": "init",
+    "merge": "merge",
+}
 
-    return [
-        cli_run,
-        cli_history,
-        cli_explain,
-        cli_heal,
-        cli_action,
-        cli_compare,
-        cli_capacity,
-        cli_profile,
-        cli_init,
-        cli_merge,
-    ]
+
+def _command_modules(command: str | None = None) -> list[Any]:
+    """The modules to build: the one holding `command`; all for None or an unknown command."""
+    if command in OWN_COMMANDS:
+        return []
+    own = COMMAND_MODULES.get(command or "")
+    names = [own] if own else list(COMMAND_MODULES.values())
+    return [importlib.import_module(f"perfgate.cli.{name}") for name in dict.fromkeys(names)]
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The command word of `argv` (top-level options take no value), or None when help is asked first."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def _use_color(stream: TextIO, settings: Settings) -> bool:
@@ -185,7 +207,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
-    parser = build_parser()
+    parser = build_parser(requested_command(sys.argv[1:] if argv is None else argv))
     try:
         args, extra = parser.parse_known_args(argv)
         if extra and (getattr(args, "command", None) != "analyze" or any(e.startswith("-") for e in extra)):

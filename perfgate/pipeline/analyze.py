@@ -239,7 +239,7 @@ def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
         verdict = with_run_facts(verdict, loaded.record, policy)
         return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))
     where = locate_run_history(options.baselines, options.scenario, loaded)
-    selection = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario))
+    selection = comparable_runs(loaded, BaselineStore(where.root).summaries(where.scenario))
     verdict = compare(
         loaded,
         selection,

@@ -20,7 +20,7 @@ def judge_and_record(request: CapacityRequest, result: CapacityResult, *, now: d
     assert request.baselines is not None
     loaded = load_run(request.run)
     where = locate_run_history(request.baselines, request.scenario, loaded)
-    runs = comparable_runs(loaded, BaselineStore(where.root).runs(where.scenario)).runs
+    runs = comparable_runs(loaded, BaselineStore(where.root).summaries(where.scenario)).runs
     observed = capacity_metrics(result)
     history: dict[str, list[float]] = {}
     for run in runs:

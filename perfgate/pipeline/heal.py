@@ -137,7 +137,7 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
         loaded = with_load_model(request.result, loaded, request.load_model)
     where = _locate(request, file, loaded)
     scenario = where.scenario
-    runs = BaselineStore(where.root).runs(scenario)
+    runs = BaselineStore(where.root).summaries(scenario)
     selection = select_baseline(runs, fingerprint=_fingerprint(request, file, loaded))
     history = [run.record for run in selection.runs]
     verdict: VerdictKind | None = None

@@ -79,7 +79,7 @@ def _existing(request: HistoryRequest) -> HistoryLocation:
 
 def list_runs(request: HistoryRequest) -> tuple[str, list[StoredRun]]:
     where = _existing(request)
-    return where.scenario, BaselineStore(where.root).runs(where.scenario)
+    return where.scenario, BaselineStore(where.root).summaries(where.scenario)
 
 
 def show_run(request: HistoryRequest, run_id: str) -> StoredRun:
@@ -106,7 +106,7 @@ def prune(request: PruneRequest) -> list[PruneReport]:
 def trend(request: HistoryRequest, policy_path: Path | None) -> tuple[str, TrendReport]:
     """Change points over a scenario's whole history (valid runs of the newest load model)."""
     where = _existing(request)
-    runs = [run for run in BaselineStore(where.root).runs(where.scenario) if run.valid]
+    runs = [run for run in BaselineStore(where.root).summaries(where.scenario) if run.valid]
     if runs:
         newest = runs[-1].fingerprint
         runs = [run for run in runs if run.fingerprint == newest]

@@ -104,10 +104,12 @@ def gateable(candidate: RunRecord, metric: str, rule: MetricRule) -> bool:
 
 
 def raw_values(runs: Sequence[RunRecord], target: Target) -> FloatArray:
-    """The target's value in each run, NaN where the run lacks it."""
+    """The target's value in each run, NaN where the run lacks it (one pass; histories run to thousands)."""
+    metric, stat = target.metric, target.stat
     out = np.full(len(runs), np.nan)
     for i, run in enumerate(runs):
-        value = stat_value(run, target.metric, target.stat)
+        series = run.metrics.get(metric)
+        value = None if series is None else _stat(series.values, stat)
         if value is not None and math.isfinite(value):
             out[i] = value
     return out
@@ -115,9 +117,14 @@ def raw_values(runs: Sequence[RunRecord], target: Target) -> FloatArray:
 
 def stat_value(run: RunRecord, metric: str, stat: str) -> float | None:
     """A stat of a run's metric; `LOCATION_STAT` is derived from `avg` and `med`."""
+    series = run.metrics.get(metric)
+    return None if series is None else _stat(series.values, stat)
+
+
+def _stat(values: dict[str, float], stat: str) -> float | None:
     if stat != LOCATION_STAT:
-        return run.value(metric, stat)
-    mean, median = run.value(metric, "avg"), run.value(metric, "med")
+        return values.get(stat)
+    mean, median = values.get("avg"), values.get("med")
     if mean is None or not math.isfinite(mean) or mean <= 0:
         return None
     if median is None or not math.isfinite(median) or median <= 0:

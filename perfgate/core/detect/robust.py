@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
+
+from perfgate.core.detect.tails import binomial_tail, normal_tail, poisson_tail, student_t_tail
 
 FloatArray = NDArray[np.float64]
 
@@ -85,11 +86,11 @@ def prediction_z(value: float, stats: CenterScale, runs: int = 1) -> float:
 
 def t_sf(z: float, df: int) -> float:
     """One-sided upper-tail p-value of Student's t with `df` degrees of freedom (>= 1)."""
-    return float(special.stdtr(max(df, 1), -z))
+    return student_t_tail(z, max(df, 1))
 
 
 def normal_sf(z: float) -> float:
-    return float(special.ndtr(-z))
+    return normal_tail(z)
 
 
 def binomial_sf(successes: int, trials: int, p: float) -> float:
@@ -98,14 +99,14 @@ def binomial_sf(successes: int, trials: int, p: float) -> float:
         return 1.0
     if trials <= 0 or successes > trials:
         return 0.0 if successes > trials else 1.0
-    return float(special.bdtrc(successes - 1, trials, min(max(p, 1e-12), 1.0)))
+    return binomial_tail(successes, trials, min(max(p, 1e-12), 1.0))
 
 
 def poisson_sf(count: int, mean: float) -> float:
     """P(X >= count) for X ~ Poisson(mean)."""
     if count <= 0:
         return 1.0
-    return float(special.pdtrc(count - 1, max(mean, 1e-12)))
+    return poisson_tail(count, max(mean, 1e-12))
 
 
 def mann_kendall_z(values: FloatArray) -> float:
