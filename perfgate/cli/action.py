@@ -44,7 +44,7 @@ _HISTORY = [*_args("baselines policy", **_PATH), *_args("scenario", **_STR)]
 _INPUTS = (
     " ".join(CHOICES)
     + " k6-version faults repeats event-name repository compare-base-ref compare-max-pairs"
-    + " compose-file base-url health-url"
+    + " compose-file base-url health-url segments segment merge-parts"
 )
 ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
     "preflight": ("validate the inputs and the event", [_args(_INPUTS, default=""), _args("event-path", **_PATH), _OUT]),
@@ -52,7 +52,8 @@ ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
     "run": ("k6 (repeats times), one analysis, every report from it", [_args("profile script base-url faults "
             "artifact-name job", **_STR), _args("repeats", default="1"), _args("explain", **_TRUE_FALSE),
             _args("target", choices=CHOICES["target"], default="notes-api"),
-            _args("runs-dir", **_REQUIRED_PATH), _HISTORY, _OUT]),
+            _args("segments segment merge-parts", default=""), _args("runs-dir", **_REQUIRED_PATH), _HISTORY,
+            _OUT]),
     "report": ("step summary, annotations, outputs, then record", [_args("run-dir", **_REQUIRED_PATH),
                _args("profile read-only workspace", **_STR), _args("record", **_TRUE_FALSE), _HISTORY, _SUMMARY]),
     "comment": ("upsert the PR comment", [_args("report", **_REQUIRED_PATH), _args("pr", type=int, required=True),

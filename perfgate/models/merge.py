@@ -21,6 +21,9 @@ class MergeRequest(Frozen):
     script: Path | None = Field(
         default=None, description="the k6 script: its thresholds, sub-metrics included"
     )
+    profile: Path | None = Field(
+        default=None, description="k6 options the parts ran with (--config), thresholds included"
+    )
     env: dict[str, str] = Field(default_factory=dict, description="-e KEY=VALUE for k6 inspect")
     k6: Path | None = None
 

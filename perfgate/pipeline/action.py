@@ -28,7 +28,7 @@ from perfgate.adapters import actions
 from perfgate.adapters.target import wait_for_health
 from perfgate.errors import UsageError, excerpt
 from perfgate.paths import BUNDLED_PROFILE, NOTES_SCRIPT
-from perfgate.pipeline import action_compare, action_publish
+from perfgate.pipeline import action_compare, action_publish, action_scale
 from perfgate.pipeline import run as running
 from perfgate.pipeline.action_steps import (
     CHOICES,
@@ -70,6 +70,9 @@ class PreflightRequest(StepRequest):
     github_output: Path | None = None
     compare_base_ref: str = ""
     compare_max_pairs: str = ""
+    segments: str = ""
+    segment: str = ""
+    merge_parts: str = ""
 
 
 class WaitRequest(StepRequest):
@@ -88,6 +91,9 @@ class RunRequest(History):
     repeats: str = "1"
     target: Target = "notes-api"
     explain: Literal["true", "false"] = "false"
+    segments: str = ""  # scale-out: a part job (pipeline/action_scale.py)
+    segment: str = ""
+    merge_parts: str = ""  # scale-out: the merge job
     github_output: Path | None = None
 
 
@@ -114,7 +120,14 @@ def _check_inputs(request: PreflightRequest) -> None:
             f"got {request.k6_version!r}. Use {shipped!r} or leave it empty."
         )
     fault_list(request.faults)
-    repeat_count(request.repeats)
+    part = action_scale.parse_scale_inputs(request.segments, request.segment, request.merge_parts)
+    action_scale.check_scale_mode(
+        part,
+        request.merge_parts,
+        repeats=repeat_count(request.repeats),
+        mode=request.mode,
+        compare=request.compare_base_ref,
+    )
     if request.compare_base_ref:
         action_compare.check_compare_inputs(
             request.compare_base_ref, request.compare_max_pairs, request.target, request.mode
@@ -174,30 +187,49 @@ def _k6_request(
         faults = fault_list(request.faults)
         env = {"NOTES_FAULT_LATENCY_MS": ",".join(faults)} if faults else {}
         return running.RunRequest(
-            profile=profile, run_dir=run_dir, script=script, start_notes_api=True, faults=env, k6=settings.k6
+            profile=profile,
+            run_dir=run_dir,
+            script=script,
+            start_notes_api=True,
+            faults=env,
+            k6=settings.k6,
+            scenario=request.scenario,
         )
     base_url = request.base_url or (COMPOSE_BASE_URL if request.target == "compose" else None)
     if base_url is None:
         raise UsageError(f"input base-url is required with target: {request.target}")
     return running.RunRequest(
-        profile=profile, run_dir=run_dir, script=script, base_url=base_url, k6=settings.k6
+        profile=profile,
+        run_dir=run_dir,
+        script=script,
+        base_url=base_url,
+        k6=settings.k6,
+        scenario=request.scenario,
     )
 
 
 def run(request: RunRequest, settings: Settings, log: Log) -> None:
-    """k6 `repeats` times, one analysis of the pooled run, every report rendered from it."""
+    """k6 `repeats` times (or one part, or the parts merged), one analysis, every report from it."""
     count = repeat_count(request.repeats)
+    part = action_scale.parse_scale_inputs(request.segments, request.segment, request.merge_parts)
+    action_scale.check_scale_mode(part, request.merge_parts, repeats=count)
     # Inputs empty: the notes journey with the smoke profile (as action.yml says). A script alone
     # runs with its own options, and its inline options are what healing rewrites.
     profile = Path(request.profile) if request.profile else (None if request.script else BUNDLED_PROFILE)
     healed = profile or Path(request.script or NOTES_SCRIPT)
     now = datetime.now(UTC)
     run_dir = running.default_run_dir(request.runs_dir, healed, now).resolve()
-    repeats = [run_dir / REPEATS_DIR / f"{number}" for number in range(2, count + 1)]
-    for where in [run_dir, *repeats]:
-        k6 = _k6_request(request, profile, where, settings).model_copy(update={"scenario": request.scenario})
-        meta = running.run_profile(k6, log.say)
-        log.say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s")
+    if part is not None:
+        where = action_scale.part_dir(run_dir, part)
+        action_scale.run_part(_k6_request(request, profile, where, settings), part, log)
+        actions.write_outputs(request.github_output, {"part-dir": str(where), "profile": str(healed)})
+        return
+    if request.merge_parts:
+        script = Path(request.script) if request.script else NOTES_SCRIPT
+        action_scale.merge_parts(
+            Path(request.merge_parts), run_dir, script=script, profile=profile, k6=settings.k6, log=log
+        )
+    repeats = _run_k6(request, profile, run_dir, count, settings, log) if not request.merge_parts else []
     analysis = analyze(
         AnalyzeRequest(
             result=run_dir,
@@ -217,6 +249,17 @@ def run(request: RunRequest, settings: Settings, log: Log) -> None:
         "artifact-name": actions.artifact_name(request.artifact_name, request.job, run_dir.name),
     }
     actions.write_outputs(request.github_output, outputs)
+
+
+def _run_k6(
+    request: RunRequest, profile: Path | None, run_dir: Path, count: int, settings: Settings, log: Log
+) -> list[Path]:
+    """k6 `count` times: into `run_dir`, then the re-runs under `<run_dir>/repeats/`; those re-runs."""
+    repeats = [run_dir / REPEATS_DIR / f"{number}" for number in range(2, count + 1)]
+    for where in [run_dir, *repeats]:
+        meta = running.run_profile(_k6_request(request, profile, where, settings), log.say)
+        log.say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s")
+    return repeats
 
 
 def report(request: ReportRequest, settings: Settings, log: Log) -> None:

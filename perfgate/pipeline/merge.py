@@ -117,7 +117,8 @@ def _script_thresholds(request: MergeRequest) -> dict[str, list[str]] | None:
         return None
     from perfgate.pipeline.load_model import LoadModelSource, inspect_options
 
-    options = inspect_options(LoadModelSource(script=request.script, env=request.env, k6=request.k6))
+    source = LoadModelSource(script=request.script, profile=request.profile, env=request.env, k6=request.k6)
+    options = inspect_options(source)
     return threshold_expressions(options.get("thresholds") or {}, request.script)
 
 
