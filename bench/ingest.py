@@ -1,6 +1,6 @@
 """Ingestion speed and memory of `load_result` on large k6 NDJSON files (plain and gzip).
 
-    python bench/ingest.py                       # ~300 MB and ~75 MB files, plain and .gz
+    python bench/ingest.py                       # 100 MB, 100 MB of unique URLs and 1 GB, plain and .gz
     python bench/ingest.py --size-mb 100 --small-mb 25
     python bench/ingest.py --from-file run.ndjson # measure a recorded file instead
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import resource
 import shutil
@@ -34,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perfgate.adapters.k6_results import load_result
+from perfgate.adapters.k6_results import RawOptions, load_result
 
 ENDPOINTS = [
     ("list_notes", "GET", 1.2),
@@ -91,18 +92,30 @@ def point(metric: str, when: str, value: float | int, tags: str) -> str:
     )
 
 
-def http_tags(name: str, method: str, status: int, stage: int) -> str:
+def http_tags(name: str, method: str, status: int, stage: int, url: str | None = None) -> str:
+    """k6's tags of one request; with `url`, an untagged request (k6's `name` is the URL itself)."""
     ok = status < 400
     error = "" if ok else '"error_code":"1500",'
+    name = url or name
     return (
         f'{{{error}"expected_response":"{str(ok).lower()}","group":"::api","method":"{method}",'
         f'"name":"{name}","proto":"HTTP/1.1","scenario":"default","stage":"{stage}",'
-        f'"status":"{status}","url":"{name}"}}'
+        f'"status":"{status}","url":"{url or name}"}}'
     )
 
 
-def generate(path: Path, size_mb: float, seed: int = 7) -> int:
-    """Write ~size_mb of k6-shaped NDJSON; returns the number of requests."""
+def unique_url(name: str, request: int) -> str:
+    """A distinct URL per request, as an untagged script calling `/notes/${id}` makes."""
+    if name == "search":
+        return f"http://127.0.0.1:8000/notes?q=term{request}"
+    if name in ("list_notes", "create_note"):
+        return f"http://127.0.0.1:8000/notes?page={request}"
+    return f"http://127.0.0.1:8000/notes/{request}"
+
+
+def generate(path: Path, size_mb: float, seed: int = 7, *, unique_urls: bool = False) -> int:
+    """Write ~size_mb of k6-shaped NDJSON; returns the number of requests. `unique_urls`: every
+    request untagged with its own URL (the high-cardinality case)."""
     rng = random.Random(seed)
     target = int(size_mb * 1_000_000)
     now = 1_795_346_214_000_000_000
@@ -117,7 +130,8 @@ def generate(path: Path, size_mb: float, seed: int = 7) -> int:
                 duration = round(rng.lognormvariate(0, 0.5) * base_ms, 6)
                 now += int(duration * 1_000_000) + rng.randrange(20_000, 90_000)
                 status = 500 if rng.random() < 0.01 else (201 if method == "POST" else 200)
-                tags, when = http_tags(name, method, status, stage), stamp(now)
+                url = unique_url(name, requests) if unique_urls else None
+                tags, when = http_tags(name, method, status, stage, url), stamp(now)
                 for metric, kind, contains in HTTP_METRICS:
                     if metric not in declared:
                         declared.add(metric)
@@ -183,7 +197,7 @@ def compress(source: Path, target: Path) -> None:
         shutil.copyfileobj(plain, packed, 1 << 20)
 
 
-def measure(path: Path, traced: bool) -> dict[str, float]:
+def measure(path: Path, traced: bool, processes: int | None) -> dict[str, float]:
     """Runs in the child: warm up, then parse `path` once and report."""
     with tempfile.TemporaryDirectory(prefix="perfgate-warmup-") as tmp:
         warm = Path(tmp) / "warmup.ndjson"
@@ -192,40 +206,50 @@ def measure(path: Path, traced: bool) -> dict[str, float]:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if traced:
         tracemalloc.start()
-    started, cpu_started = time.perf_counter(), time.process_time()
-    record = load_result(path)
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    started, cpu_started = time.perf_counter(), _cpu()
+    record = load_result(path, options=RawOptions(processes=processes))
+    seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu_started
     peak = tracemalloc.get_traced_memory()[1] if traced else 0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "rss_growth_kb": rss_after - rss_before,
+        "rss_peak_kb": rss_after,
+        "workers_rss_peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         "traced_peak_kb": peak / 1024,
         "requests": record.context.http_reqs or 0,
     }
 
 
-def run_child(path: Path, traced: bool) -> dict[str, float]:
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the range workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_child(path: Path, traced: bool = False, processes: int | None = None) -> dict[str, float]:
     argv = [sys.executable, __file__, "--measure", str(path)] + (["--traced"] if traced else [])
+    argv += ["--processes", str(processes)] if processes else []
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout)
     return result
 
 
-def anchor(path: Path, how: str) -> float:
-    """CPU seconds for the same file read by a bare loop: `lines` (no parsing) or `orjson` (orjson.loads
-    per line, the usual "fast JSON" baseline). Same process kind, same run, same file."""
+def anchor(path: Path, how: str) -> tuple[float, float]:
+    """(wall, CPU) seconds for the same file read by a bare loop: `lines` (no parsing) or `orjson`
+    (orjson.loads per line, the usual "fast JSON" baseline). Same process kind, same run, same file."""
     argv = [sys.executable, __file__, "--anchor", how, str(path)]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
-    return float(done.stdout)
+    wall, cpu = done.stdout.split()
+    return float(wall), float(cpu)
 
 
-def run_anchor(how: str, path: Path) -> float:
+def run_anchor(how: str, path: Path) -> tuple[float, float]:
     import orjson
 
     opener = gzip.open if path.suffix == ".gz" else open
-    started = time.process_time()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with opener(path, "rb") as handle:
         if how == "lines":
             for _ in handle:
@@ -234,59 +258,89 @@ def run_anchor(how: str, path: Path) -> float:
             loads = orjson.loads
             for line in handle:
                 loads(line)
-    return time.process_time() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-def report(label: str, path: Path, plain_bytes: int) -> None:
+HEADER = (
+    f"{'file':<30} {'how':<16} {'wall s':>7} {'MB/s':>7} {'cpu s':>7} {'MB/s':>7}"
+    f" {'×orjson wall':>12} {'×orjson cpu':>11} {'peak rss':>9} {'rss+':>6} {'workers rss':>11}"
+)
+
+
+def report(label: str, path: Path, plain_bytes: int, *, traced: bool) -> dict[str, float]:
+    """One file: the anchors, perfgate in one process and as it chooses (ranges for large plain files)."""
     megabytes = plain_bytes / 1e6
-    anchors = {how: megabytes / anchor(path, how) for how in ("lines", "orjson")}
-    timed = run_child(path, traced=False)
-    traced = run_child(path, traced=True)
-    print(
-        f"{label:<22} {path.stat().st_size / 1e6:7.1f} MB  wall {timed['seconds']:5.2f} s"
-        f" = {megabytes / timed['seconds']:6.1f} MB/s  cpu {timed['cpu_seconds']:5.2f} s"
-        f" = {megabytes / timed['cpu_seconds']:6.1f} MB/s  rss+ {timed['rss_growth_kb'] / 1024:5.1f} MB"
-        f"  traced peak {traced['traced_peak_kb'] / 1024:5.1f} MB  requests {int(timed['requests'])}"
-    )
-    ratio = megabytes / timed["cpu_seconds"] / anchors["orjson"]
-    print(
-        f"{'':<22} anchors, same file: lines only {anchors['lines']:6.1f} MB/s, orjson.loads per line "
-        f"{anchors['orjson']:6.1f} MB/s (cpu)  → perfgate = {ratio:4.2f}× orjson"
-    )
+    anchors = {how: anchor(path, how) for how in ("lines", "orjson")}
+    orjson_wall, orjson_cpu = anchors["orjson"]
+    for how, (wall, cpu) in anchors.items():
+        print(
+            f"{label:<30} {'anchor: ' + how:<16} {wall:7.2f} {megabytes / wall:7.1f} {cpu:7.2f} {megabytes / cpu:7.1f}"
+        )
+    rows = {"one process": run_child(path, processes=1), "perfgate": run_child(path)}
+    for how, row in rows.items():
+        print(
+            f"{label:<30} {how:<16} {row['seconds']:7.2f} {megabytes / row['seconds']:7.1f}"
+            f" {row['cpu_seconds']:7.2f} {megabytes / row['cpu_seconds']:7.1f}"
+            f" {orjson_wall / row['seconds']:11.2f}× {orjson_cpu / row['cpu_seconds']:10.2f}×"
+            f" {row['rss_peak_kb'] / 1024:6.1f} MB {row['rss_growth_kb'] / 1024:4.1f}"
+            f" {row['workers_rss_peak_kb'] / 1024:8.1f} MB"
+        )
+    if traced:
+        peak = run_child(path, traced=True, processes=1)["traced_peak_kb"]
+        print(f"{label:<30} tracemalloc peak of one process: {peak / 1024:.1f} MB")
+    return {
+        "mb_s": megabytes / rows["perfgate"]["seconds"],
+        "cpu_mb_s": megabytes / rows["perfgate"]["cpu_seconds"],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size-mb", type=float, default=300.0, help="large file size (default 300)")
-    parser.add_argument("--small-mb", type=float, default=75.0, help="small file size (default 75)")
+    parser.add_argument("--size-mb", type=float, default=1000.0, help="large file size (default 1000)")
+    parser.add_argument("--small-mb", type=float, default=100.0, help="small file size (default 100)")
+    parser.add_argument("--unique-mb", type=float, default=100.0, help="unique-URL file size (default 100)")
     parser.add_argument("--from-file", type=Path, help="measure this NDJSON file instead of generating")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--processes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--anchor", nargs=2, metavar=("HOW", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.anchor:
-        print(run_anchor(args.anchor[0], Path(args.anchor[1])))
+        print(*run_anchor(args.anchor[0], Path(args.anchor[1])))
         return
     if args.measure:
-        print(json.dumps(measure(args.measure, args.traced)))
+        print(json.dumps(measure(args.measure, args.traced, args.processes)))
         return
-    print(f"python {sys.version.split()[0]}, load_result on k6-shaped NDJSON (MB/s of uncompressed NDJSON)")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f};"
+        " load_result on k6-shaped NDJSON (MB/s of uncompressed NDJSON; cpu = all processes)"
+    )
+    print(HEADER)
     with tempfile.TemporaryDirectory(prefix="perfgate-bench-") as tmp:
+        if args.from_file:
+            report(args.from_file.name, args.from_file, args.from_file.stat().st_size, traced=True)
+            return
         folder = Path(tmp)
-        sources = [args.from_file] if args.from_file else []
-        for size in [] if args.from_file else [args.small_mb, args.size_mb]:
-            plain = folder / f"run-{size:g}mb.ndjson"
-            started = time.perf_counter()
-            generate(plain, size)
-            print(f"generated {plain.name} in {time.perf_counter() - started:.1f} s")
-            sources.append(plain)
-        for plain in sources:
+        speeds = {}
+        for size, unique in [(args.small_mb, False), (args.unique_mb, True), (args.size_mb, False)]:
+            plain = folder / f"run-{size:g}mb{'-unique-urls' if unique else ''}.ndjson"
+            generate(plain, size, unique_urls=unique)
             packed = folder / (plain.name + ".gz")
             compress(plain, packed)
-            report(plain.name, plain, plain.stat().st_size)
-            report(packed.name, packed, plain.stat().st_size)
+            speeds[plain.name] = report(plain.name, plain, plain.stat().st_size, traced=size <= 200)
+            report(packed.name, packed, plain.stat().st_size, traced=False)
+            plain.unlink()
+            packed.unlink()
+        normal, unique = (
+            speeds[f"run-{args.small_mb:g}mb.ndjson"],
+            speeds[f"run-{args.unique_mb:g}mb-unique-urls.ndjson"],
+        )
+        print(
+            f"unique URLs vs normal, plain {args.unique_mb:g} MB: {unique['mb_s'] / normal['mb_s']:.0%} wall,"
+            f" {unique['cpu_mb_s'] / normal['cpu_mb_s']:.0%} cpu"
+        )
 
 
 if __name__ == "__main__":

@@ -156,9 +156,20 @@ def test_breakdown_values_are_optional() -> None:
     }
 
 
-def test_name_split_is_capped() -> None:
+def test_name_split_is_capped_and_the_rest_folded_into_other() -> None:
+    full = load_result(fixture("executors.excerpt.ndjson"))
     run = load_result(fixture("executors.excerpt.ndjson"), options=RawOptions(max_names=1))
-    assert len(run.endpoints()) == 1
+    (kept,) = [name for name in run.endpoints() if name != "(other)"]
+    assert run.endpoints() == sorted([kept, "(other)"])
+    others = sum(
+        full.metrics[f"http_reqs{{name:{name}}}"].values["count"] for name in full.endpoints() if name != kept
+    )
+    assert others > 0
+    assert run.metrics["http_reqs{name:(other)}"].values["count"] == others
+    assert run.notes == [
+        f"more than 1 endpoint names: the requests of later names ({others:.0f}) are summed up under name (other)"
+    ]
+    assert full.notes == []
 
 
 # --- fast path vs json path -------------------------------------------------------------

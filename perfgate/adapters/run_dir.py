@@ -70,7 +70,8 @@ def _with_raw_detail(record: RunRecord, raw: RunRecord) -> RunRecord:
         and MetricKey.parse(key).tags
         and set(dict(MetricKey.parse(key).tags)) == {"name"}
     }
-    return record.model_copy(update={"stages": raw.stages, "metrics": {**record.metrics, **extra}})
+    update = {"stages": raw.stages, "metrics": {**record.metrics, **extra}, "notes": raw.notes}
+    return record.model_copy(update=update)
 
 
 def _load_dir(path: Path) -> LoadedRun:

@@ -231,6 +231,9 @@ class RunRecord(Strict):
     stages: list[StageStats] = Field(default_factory=list)
     resources: ResourceUsage | None = None
     runner: RunnerEvidence | None = None
+    notes: list[str] = Field(
+        default_factory=list, description="what reading the raw points summed up or left out, in words"
+    )
 
     def value(self, key: str | MetricKey, stat: str) -> float | None:
         series = self.metrics.get(str(key))

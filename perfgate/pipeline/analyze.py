@@ -93,10 +93,15 @@ def _broken_verdict(loaded: LoadedRun, scenario: str, source: str, reason: str) 
 
 
 def with_run_facts(verdict: Verdict, record: RunRecord, policy: Policy) -> Verdict:
-    """The verdict with k6's own outcome and the list of what was (not) gated."""
+    """The verdict with k6's own outcome, the list of what was (not) gated and the run's own notes."""
     gated, not_gated = gate_coverage(record, policy)
     return verdict.model_copy(
-        update={"k6": k6_outcome(record, policy), "gated": gated, "not_gated": not_gated}
+        update={
+            "k6": k6_outcome(record, policy),
+            "gated": gated,
+            "not_gated": not_gated,
+            "notices": [*verdict.notices, *record.notes],
+        }
     )
 
 

@@ -56,7 +56,7 @@ def merge(request: MergeRequest) -> MergeResult:
         thresholds=checks,
         thresholds_source="script" if request.script is not None else "raw",
         crossed=crossed,
-        notes=notes,
+        notes=[*notes, *run.notes],
     )
     prepare_out(request.out)
     summary = handle_summary_json(metrics, run.checks, run.context.duration_s, trend_stats)

@@ -27,7 +27,7 @@ from perfgate.adapters.k6_results.catalog import (
     RawOptions,
     as_contains,
 )
-from perfgate.adapters.k6_results.routing import CheckCell, Router, Signature, StageCell
+from perfgate.adapters.k6_results.routing import OTHER_NAME, CheckCell, Router, Signature, StageCell
 from perfgate.adapters.k6_results.stats import (
     Accumulator,
     GaugeAccumulator,
@@ -60,6 +60,7 @@ class RawRun:
     checks: list[CheckResult]
     stages: list[StageStats]
     context: RunContext
+    notes: list[str] = field(default_factory=list)
 
 
 class Aggregator:
@@ -68,7 +69,7 @@ class Aggregator:
         self.router = Router(max_names=options.max_names)
         self._meta: dict[str, MetricMeta] = {}
         self._parts: dict[tuple[str, Signature], Accumulator] = {}
-        self._sinks: dict[tuple[str, tuple[tuple[str, str], ...]], Sink] = {}
+        self._sinks: dict[tuple[str, tuple[str | None, ...]], Sink] = {}
         self._order = itertools.count()
         self._epoch = EpochParser()
         self.now = math.nan
@@ -101,7 +102,7 @@ class Aggregator:
             self.last = now
 
     def sink(self, metric: str, tags: Mapping[str, str]) -> Sink:
-        cache_key = (metric, tuple(sorted(tags.items())))
+        cache_key = self._cache_key(metric, tags)
         found = self._sinks.get(cache_key)
         if found is not None:
             return found
@@ -116,9 +117,15 @@ class Aggregator:
         self._sinks[cache_key] = sink
         return sink
 
+    def _cache_key(self, metric: str, tags: Mapping[str, str]) -> tuple[str, tuple[str | None, ...]]:
+        return (metric, self.router.projection(metric, tags))
+
     def needs_time(self, metric: str) -> bool:
         """Gauge points need their own time (last value, `vus_max` start): never batched."""
         return self._meta_for(metric).kind == "gauge"
+
+    def reads_url_tags(self) -> bool:
+        return self.router.url_tags_declared
 
     def flush(self) -> None:
         for part in self._parts.values():
@@ -138,7 +145,17 @@ class Aggregator:
             checks=[_check(cell, parts) for cell, parts in check_parts.items()],
             stages=[_stage(cell, parts) for cell, parts in sorted(stage_parts.items())],
             context=self._context(metrics, duration),
+            notes=self._notes(metrics),
         )
+
+    def _notes(self, metrics: Mapping[str, MetricSeries]) -> list[str]:
+        folded = metrics.get(f"http_reqs{{name:{OTHER_NAME}}}")
+        if folded is None:
+            return []
+        return [
+            f"more than {self.router.max_names} endpoint names: the requests of later names "
+            f"({folded.values.get('count', 0):.0f}) are summed up under name {OTHER_NAME}"
+        ]
 
     def _meta_for(self, metric: str) -> MetricMeta:
         meta = self._meta.get(metric)

@@ -60,6 +60,8 @@ class RawOptions:
     evaluate_thresholds (default on): fill `crossed` of the thresholds found in NDJSON `Metric` lines by
         evaluating `agg op number` against perfgate's own numbers (k6 writes no verdict there).
     max_names: at most this many distinct `name` tag values are split into sub-metrics.
+    processes: how many processes read a plain NDJSON file (`ranges`); None: by the file's size
+        (one per 48 MB) and the CPUs this process may use, at most 4; 1: this process alone.
     """
 
     keep_breakdown_values: bool = False
@@ -67,8 +69,11 @@ class RawOptions:
     metric_types: Mapping[str, MetricType] = field(default_factory=dict)
     evaluate_thresholds: bool = True
     max_names: int = 200
+    processes: int | None = None
 
     def __post_init__(self) -> None:
+        if self.processes is not None and self.processes < 1:
+            raise ValueError(f"processes must be at least 1, not {self.processes}")
         unknown = [stat for stat in self.trend_stats if not _TREND_STAT.match(stat)]
         if unknown:
             raise ValueError(f"unknown trend stats {unknown}: use avg, min, med, max, count or p(N)")

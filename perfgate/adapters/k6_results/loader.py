@@ -10,6 +10,7 @@ from perfgate.adapters.k6_results.aggregate import Aggregator, RawRun
 from perfgate.adapters.k6_results.catalog import RawOptions
 from perfgate.adapters.k6_results.csv_points import CsvReader
 from perfgate.adapters.k6_results.ndjson import NdjsonReader
+from perfgate.adapters.k6_results.ranges import read_in_ranges
 from perfgate.adapters.k6_results.shapes import ExportSummary, HandleSummary, MachineSummary
 from perfgate.adapters.k6_results.sources import (
     EXPECTED,
@@ -67,6 +68,7 @@ def _load(path: Path, options: RawOptions | None, *, fast: bool) -> RunRecord:
         checks=raw.checks,
         context=raw.context,
         stages=raw.stages,
+        notes=raw.notes,
     )
 
 
@@ -98,15 +100,26 @@ def read_summary(path: Path) -> tuple[SourceFormat, SummaryRun]:
 
 
 def read_raw(path: Path, kind: RawFormat, options: RawOptions, *, fast: bool = True) -> RawRun:
+    aggregator = (
+        read_in_ranges(path, options, workers=options.processes)
+        if kind is RawFormat.NDJSON and fast
+        else None
+    )
+    if aggregator is None:
+        aggregator = _read_whole(path, kind, options, fast=fast)
+    if not aggregator.has_points:
+        raise InputDataError(path, f"{kind.value}: no data points")
+    return aggregator.finish()
+
+
+def _read_whole(path: Path, kind: RawFormat, options: RawOptions, *, fast: bool) -> Aggregator:
     aggregator = Aggregator(options)
     reader = (
         NdjsonReader(path, aggregator, fast=fast) if kind is RawFormat.NDJSON else CsvReader(path, aggregator)
     )
     with open_stream(path) as stream:
         reader.read(stream)
-    if not aggregator.has_points:
-        raise InputDataError(path, f"{kind.value}: no data points")
-    return aggregator.finish()
+    return aggregator
 
 
 def _wrapped(doc: dict[str, object]) -> bool:

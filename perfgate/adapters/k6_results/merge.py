@@ -81,16 +81,21 @@ class MergingAggregator(Aggregator):
         self.part = -1
         self.part_counts: list[dict[str, float]] = []
         self._timelines: dict[str, _Timeline] = defaultdict(_Timeline)
+        self._per_part: dict[tuple[str, tuple[str | None, ...]], Sink] = {}
 
     def begin_part(self, index: int) -> None:
         self.part = index
         self.part_counts.append(dict.fromkeys(PART_COUNTERS, 0.0))
-        self._sinks = {key: sink for key, sink in self._sinks.items() if key[0] not in _PER_PART}
+        self._per_part = {}
 
     def sink(self, metric: str, tags: Mapping[str, str]) -> Sink:
         inner = super().sink(metric, tags)
         if metric not in _PER_PART:
             return inner
+        key = self._cache_key(metric, tags)
+        found = self._per_part.get(key)
+        if found is not None:
+            return found
         if metric in SUMMED_GAUGES:
             extra = self._timelines[metric].sink(self, self.part)
         else:
@@ -100,7 +105,7 @@ class MergingAggregator(Aggregator):
             inner(value)
             extra(value)
 
-        self._sinks[(metric, tuple(sorted(tags.items())))] = both
+        self._per_part[key] = both
         return both
 
     @staticmethod
@@ -118,7 +123,7 @@ class MergingAggregator(Aggregator):
             if summed is not None and metric in metrics:
                 metrics[metric] = metrics[metric].model_copy(update={"values": summed})
         context = run.context.model_copy(update=_vus_context(metrics))
-        return RawRun(metrics=metrics, checks=run.checks, stages=run.stages, context=context)
+        return RawRun(metrics=metrics, checks=run.checks, stages=run.stages, context=context, notes=run.notes)
 
 
 def _vus_context(metrics: Mapping[str, MetricSeries]) -> dict[str, int]:

@@ -31,3 +31,9 @@ class PointConsumer(Protocol):
         """True when each point of `metric` must reach its sink right after `note_time` of its own
         timestamp (readers may otherwise batch values and note a block's times together)."""
         ...
+
+    def reads_url_tags(self) -> bool:
+        """True when a sink depends on the text of the `name` or `url` tag, not only on the
+        `routing.endpoint_name` made of them (readers may otherwise treat every request to one
+        templated endpoint, `/notes/4711` and `/notes/4712`, alike)."""
+        ...

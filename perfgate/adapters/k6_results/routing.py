@@ -16,16 +16,19 @@ untagged script still gets per-endpoint evidence, stable from run to run.
 
 Keys are only made when they survive `MetricKey.parse` unchanged (a `,` inside a tag
 value cannot be written as a k6 selector), and at most `max_names` distinct `name`
-values are split out, so an untagged dynamic URL cannot make thousands of keys.
+values are split out, so an untagged dynamic URL cannot make thousands of keys: the
+requests of later names are folded into one `{name:(other)}` key (and the run says so).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from perfgate.models.run import MetricKey, templated_path
 
+OTHER_NAME = "(other)"
 SPLIT_BY_NAME_AND_STAGE = frozenset({"http_req_duration", "http_req_failed", "http_reqs"})
 STAGE_CELL_METRICS = SPLIT_BY_NAME_AND_STAGE
 
@@ -35,7 +38,12 @@ def endpoint_name(tags: Mapping[str, str]) -> str | None:
     name = tags.get("name")
     if name is None or name != tags.get("url"):
         return name
-    return templated_path(name)
+    return _templated(name)
+
+
+@functools.lru_cache(maxsize=64)  # a request's points come one after another, each asking
+def _templated(url: str) -> str:
+    return templated_path(url)
 
 
 @dataclass(frozen=True, order=True)
@@ -70,7 +78,10 @@ class Router:
 
     max_names: int = 200
     declared: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
-    names: set[str] = field(default_factory=set)
+    names: dict[str, None] = field(default_factory=dict)  # in the order first seen
+    refused: int = 0  # tag sets whose name came after `max_names` others
+    url_tags_declared: bool = False  # a declared sub-metric selects on `name` or `url` itself
+    _read: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def declare(self, metric: str, submetrics: Mapping[str, Mapping[str, str]]) -> None:
         """Sub-metrics (selector text → its tags), from an NDJSON `Metric` line or a script's
@@ -80,6 +91,27 @@ class Router:
             key = selector(metric, tags)
             if key is not None and all(key != known for known, _ in found):
                 found.append((key, dict(tags)))
+                self.url_tags_declared |= bool({"name", "url"} & set(tags))
+        self._read.pop(metric, None)
+
+    def projection(self, metric: str, tags: Mapping[str, str]) -> tuple[str | None, ...]:
+        """What `signature` reads of `tags`: points with equal projections share a signature,
+        however many other tags differ (a raw URL per request is one endpoint name)."""
+        read = self._read.get(metric)
+        if read is None:
+            read = self._read[metric] = self._tags_read(metric)
+        endpoint = endpoint_name(tags) if metric in SPLIT_BY_NAME_AND_STAGE else None
+        return (endpoint, *[tags.get(tag) for tag in read])
+
+    def _tags_read(self, metric: str) -> tuple[str, ...]:
+        read = {tag for _, wanted in self.declared.get(metric, ()) for tag in wanted}
+        if metric in SPLIT_BY_NAME_AND_STAGE:
+            read |= {"stage", "scenario"}
+        if metric == "http_req_duration":
+            read.add("expected_response")
+        if metric == "checks":
+            read |= {"check", "group"}
+        return tuple(sorted(read))
 
     def signature(self, metric: str, tags: Mapping[str, str]) -> Signature:
         base = selector(metric)
@@ -99,8 +131,12 @@ class Router:
     def _name_and_stage(self, metric: str, tags: Mapping[str, str]) -> list[Target]:
         found: list[Target] = []
         name = endpoint_name(tags)
-        if name is not None and (name in self.names or len(self.names) < self.max_names):
-            self.names.add(name)
+        if name is not None:
+            if name in self.names or len(self.names) < self.max_names:
+                self.names[name] = None
+            else:
+                self.refused += 1
+                name = OTHER_NAME
             found.extend(_some(selector(metric, {"name": name})))
         stage = tags.get("stage")
         if stage is not None:

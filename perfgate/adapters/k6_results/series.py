@@ -80,6 +80,9 @@ class PointSeries:
     def needs_time(self, metric: str) -> bool:
         return metric in self.series
 
+    def reads_url_tags(self) -> bool:
+        return False
+
 
 def read_point_series(path: Path, metrics: Iterable[str]) -> PointSeries:
     """Every point of `metrics` in a raw NDJSON or CSV file (plain or gzip)."""

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import itertools
 import json
+import queue
 import re
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +27,7 @@ from perfgate.errors import InputDataError
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 64 * 1024
 BLOCK_BYTES = 1 << 20
+READ_AHEAD = 4
 MAX_LINE_BYTES = 64 << 20
 CSV_HEAD = b"metric_name,timestamp,metric_value"
 EXPECTED = (
@@ -77,10 +81,22 @@ def iter_line_blocks(path: Path, stream: ByteStream) -> Iterator[list[bytes]]:
         yield [pending]
 
 
-def iter_byte_blocks(path: Path, stream: ByteStream) -> Iterator[bytes]:
-    """Whole lines in blocks of about a megabyte, without the last `\\n`; memory stays flat."""
-    pending = b""
-    while chunk := stream.read(BLOCK_BYTES):
+def iter_byte_blocks(
+    path: Path,
+    stream: ByteStream,
+    *,
+    pending: bytes = b"",
+    reads: int | None = None,
+    size: int = BLOCK_BYTES,
+) -> Iterator[bytes]:
+    """Whole lines in blocks of about a megabyte, without the last `\\n`; memory stays flat.
+
+    A block ends at the last newline of each read of `size` bytes. One byte range of a longer
+    reading: `pending` is the part of a line before the stream's position, and after `reads`
+    reads the rest of the last line is left to the next range. Gzip is read ahead by a thread.
+    """
+    chunks = read_ahead(stream, size) if isinstance(stream, gzip.GzipFile) else _reads(stream, size)
+    for chunk in chunks if reads is None else itertools.islice(chunks, reads):
         data = pending + chunk
         cut = data.rfind(b"\n")
         if cut < 0:
@@ -90,8 +106,50 @@ def iter_byte_blocks(path: Path, stream: ByteStream) -> Iterator[bytes]:
             continue
         pending = data[cut + 1 :]
         yield data[:cut]
-    if pending:
+    if pending and reads is None:
         yield pending
+
+
+def _reads(stream: ByteStream, size: int) -> Iterator[bytes]:
+    while chunk := stream.read(size):
+        yield chunk
+
+
+def read_ahead(stream: ByteStream, size: int) -> Iterator[bytes]:
+    """Reads of `size` bytes made by a thread up to `READ_AHEAD` reads ahead: zlib inflates
+    without the GIL, so gzip is decompressed while the caller parses. Errors reach the caller."""
+    ahead: queue.Queue[bytes | Exception] = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def fill() -> None:
+        try:
+            while not stop.is_set():
+                chunk = stream.read(size)
+                _offer(ahead, chunk, stop)
+                if not chunk:
+                    return
+        except Exception as exc:  # handed to the caller, raised there
+            _offer(ahead, exc, stop)
+
+    thread = threading.Thread(target=fill, name="perfgate read-ahead", daemon=True)
+    thread.start()
+    try:
+        while chunk := ahead.get():
+            if isinstance(chunk, Exception):
+                raise chunk
+            yield chunk
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _offer(ahead: queue.Queue[bytes | Exception], item: bytes | Exception, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            ahead.put(item, timeout=0.05)
+            return
+        except queue.Full:
+            continue
 
 
 def sniff(path: Path) -> RawFormat:

@@ -6,6 +6,10 @@ end. Values arrive through `sink(value)`, which for most kinds is just `array.ap
 (C speed); `flush()` folds the buffer into running partials once per block of lines,
 so memory stays flat. Trends whose raw values are kept never fold their buffer: exact
 percentiles need every value (8 bytes each in an `array('d')`).
+
+A sum is the exactly rounded sum (`fsum`) of each block's values, added up block by block in
+file order; each block's sum is kept (8 bytes a block), so accumulators of consecutive byte
+ranges read apart (`absorb`) give the very same float as one reading of the whole file.
 """
 
 from __future__ import annotations
@@ -50,18 +54,26 @@ class Accumulator:
         self.keep_values = keep_values
         self.buffer = array("d")
         self.count = 0
-        self.total = 0.0
+        self.block_sums = array("d")
         self.nonzero = 0
         self.low = math.inf
         self.high = -math.inf
         self.sink: Sink = self.buffer.append
+
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable (a byte range read by another process): the sink is made anew."""
+        return {key: value for key, value in self.__dict__.items() if key not in ("sink", "_order")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.sink = self.buffer.append
 
     def flush(self) -> None:
         buffer = self.buffer
         if self.keep_values or not buffer:
             return
         self.count += len(buffer)
-        self.total += math.fsum(buffer)  # exactly rounded: the order points arrive in does not matter
+        self.block_sums.append(math.fsum(buffer))  # exactly rounded: order within a block does not matter
         if self.kind == "rate":
             self.nonzero += len(buffer) - buffer.count(0.0)
         elif self.kind != "counter":
@@ -69,8 +81,25 @@ class Accumulator:
             self.high = max(self.high, max(buffer))
         del buffer[:]
 
+    @property
+    def total(self) -> float:
+        """The blocks' sums added in file order."""
+        total = 0.0
+        for block in self.block_sums:
+            total += block
+        return total
+
     def values(self) -> FloatArray:
         return np.frombuffer(self.buffer, dtype=np.float64)
+
+    def absorb(self, other: Accumulator) -> None:
+        """Add the flushed points of `other`, read from the bytes right after this one's."""
+        self.buffer.extend(other.buffer)
+        self.count += other.count
+        self.block_sums.extend(other.block_sums)
+        self.nonzero += other.nonzero
+        self.low = min(self.low, other.low)
+        self.high = max(self.high, other.high)
 
 
 class GaugeAccumulator(Accumulator):
@@ -83,6 +112,11 @@ class GaugeAccumulator(Accumulator):
         self.last_seen = -1
         self.sink = self.add
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._order = itertools.count()  # no more points come: `last_seen` is renumbered on merge
+        self.sink = self.add
+
     def add(self, value: float) -> None:
         self.count += 1
         self.last = value
@@ -92,6 +126,14 @@ class GaugeAccumulator(Accumulator):
 
     def flush(self) -> None:
         return None
+
+    def absorb(self, other: Accumulator) -> None:
+        """`other`'s points came later: its last value wins (`last_seen` renumbered by the caller)."""
+        if isinstance(other, GaugeAccumulator) and other.count:
+            self.last, self.last_seen = other.last, other.last_seen
+        self.count += other.count
+        self.low = min(self.low, other.low)
+        self.high = max(self.high, other.high)
 
 
 def summarize(
