@@ -251,7 +251,7 @@ def _decode_tags(tags: bytes) -> dict[str, str] | None:
     try:
         # without a backslash there is no escape, so strict UTF-8 and the plain parser suffice
         decoded = json.loads(tags.decode()) if b"\\" not in tags else parse_json(tags)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting: the json path says what is wrong
         return None
     if decoded is None:
         return {}
