@@ -270,3 +270,30 @@ def _step(state: Job, index: int, step: dict[str, Any], stubs: Mapping[str, Stub
     state.contexts["steps"][result.id] = {"outputs": result.outputs, "outcome": result.outcome}
     state.contexts["env"] = {**state.contexts["env"], **state.env}
     return result
+
+
+# ---- a workspace for the action's self-tests ----------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+# What the install step would leave behind, without pip and the network: a launcher for the
+# perfgate in this venv (`replace_run={"install": INSTALL}` with PERFGATE_TEST_LAUNCHER in env).
+INSTALL = 'printf "perfgate=%s\\n" "$PERFGATE_TEST_LAUNCHER" >> "$GITHUB_OUTPUT"\n'
+LAUNCHER = "import sys\nfrom perfgate.cli import main\nsys.exit(main())\n"
+
+
+def prepare_workspace(root: Path) -> Path:
+    """`loadtests/short.yaml` (the smoke profile cut to 3 s at 2 VUs), a `perfgate.yml` with
+    min_runs 2 and advisory k6 thresholds (a loaded test machine may cross them; the tests are
+    about the history verdict), and the launcher; returns the launcher's path."""
+    options = yaml.safe_load((REPO / "loadtests" / "profiles" / "smoke.yaml").read_text())
+    options["scenarios"]["notes"]["stages"] = [
+        {"duration": "1s", "target": 2},
+        {"duration": "2s", "target": 2},
+    ]
+    (root / "loadtests").mkdir()
+    (root / "loadtests" / "short.yaml").write_text(yaml.safe_dump(options))
+    (root / "perfgate.yml").write_text("history:\n  min_runs: 2\nk6_thresholds: advisory\n")
+    launcher = root / "perfgate-launcher"
+    launcher.write_text(f"#!{sys.executable}\n{LAUNCHER}")
+    launcher.chmod(0o755)
+    return launcher

@@ -16,19 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
-from action_harness import ActionResult, run_action
+from action_harness import INSTALL, ActionResult, prepare_workspace, run_action
 
 REPO = Path(__file__).resolve().parent.parent
 ACTION = REPO / "action.yml"
 CLEAN = {"no_baseline", "pass", "noise", "improvement"}
-LAUNCHER = """\
-import sys
-from perfgate.cli import main
-sys.exit(main())
-"""
-# What the install step would leave behind, without pip and the network.
-INSTALL = 'printf "perfgate=%s\\n" "$PERFGATE_TEST_LAUNCHER" >> "$GITHUB_OUTPUT"\n'
 
 
 @dataclass
@@ -84,19 +76,7 @@ def _stop_leftover(pid_file: Path) -> None:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("workspace")
-    options = yaml.safe_load((REPO / "loadtests" / "profiles" / "smoke.yaml").read_text())
-    options["scenarios"]["notes"]["stages"] = [
-        {"duration": "1s", "target": 2},
-        {"duration": "2s", "target": 2},
-    ]
-    (root / "loadtests").mkdir()
-    (root / "loadtests" / "short.yaml").write_text(yaml.safe_dump(options))
-    # advisory: on a loaded test machine the short profile may cross its k6 thresholds; the
-    # tests here are about the history verdict
-    (root / "perfgate.yml").write_text("history:\n  min_runs: 2\nk6_thresholds: advisory\n")
-    launcher = root / "perfgate-launcher"
-    launcher.write_text(f"#!{sys.executable}\n{LAUNCHER}")
-    launcher.chmod(0o755)
+    launcher = prepare_workspace(root)
     return Workspace(root, launcher)
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from action_harness import ActionResult, run_action
-from test_action import ACTION, INSTALL, LAUNCHER
+from action_harness import INSTALL, LAUNCHER, ActionResult, run_action
+from test_action import ACTION
 
 GIT_ENV = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
 

@@ -9,29 +9,23 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from action_harness import ActionResult, parse_annotations, run_action
+from action_harness import INSTALL, ActionResult, parse_annotations, prepare_workspace, run_action
 
 from perfgate.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 ACTION = REPO / "action.yml"
-LAUNCHER = "import sys\nfrom perfgate.cli import main\nsys.exit(main())\n"
-INSTALL = 'printf "perfgate=%s\\n" "$PERFGATE_TEST_LAUNCHER" >> "$GITHUB_OUTPUT"\n'
 
 
 class Workspace:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.launcher = root / "perfgate-launcher"
-        self.launcher.write_text(f"#!{sys.executable}\n{LAUNCHER}")
-        self.launcher.chmod(0o755)
+        self.launcher = prepare_workspace(root)
 
     def run(self, temp: str, **inputs: str) -> ActionResult:
         base = {"profile": "loadtests/short.yaml", "policy": "perfgate.yml", "baselines": "baselines"}
@@ -50,14 +44,6 @@ class Workspace:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("scale-workspace")
-    options = yaml.safe_load((REPO / "loadtests" / "profiles" / "smoke.yaml").read_text())
-    options["scenarios"]["notes"]["stages"] = [
-        {"duration": "1s", "target": 2},
-        {"duration": "2s", "target": 2},
-    ]
-    (root / "loadtests").mkdir()
-    (root / "loadtests" / "short.yaml").write_text(yaml.safe_dump(options))
-    (root / "perfgate.yml").write_text("history:\n  min_runs: 2\nk6_thresholds: advisory\n")
     return Workspace(root)
 
 

@@ -183,29 +183,17 @@ def _k6_request(
     request: RunRequest, profile: Path | None, run_dir: Path, settings: Settings
 ) -> running.RunRequest:
     script = Path(request.script) if request.script else NOTES_SCRIPT
+    k6 = running.RunRequest(
+        profile=profile, run_dir=run_dir, script=script, k6=settings.k6, scenario=request.scenario
+    )
     if request.target == "notes-api":
         faults = fault_list(request.faults)
         env = {"NOTES_FAULT_LATENCY_MS": ",".join(faults)} if faults else {}
-        return running.RunRequest(
-            profile=profile,
-            run_dir=run_dir,
-            script=script,
-            start_notes_api=True,
-            faults=env,
-            k6=settings.k6,
-            scenario=request.scenario,
-        )
+        return k6.model_copy(update={"start_notes_api": True, "faults": env})
     base_url = request.base_url or (COMPOSE_BASE_URL if request.target == "compose" else None)
     if base_url is None:
         raise UsageError(f"input base-url is required with target: {request.target}")
-    return running.RunRequest(
-        profile=profile,
-        run_dir=run_dir,
-        script=script,
-        base_url=base_url,
-        k6=settings.k6,
-        scenario=request.scenario,
-    )
+    return k6.model_copy(update={"base_url": base_url})
 
 
 def run(request: RunRequest, settings: Settings, log: Log) -> None:
