@@ -122,6 +122,7 @@ def _step(argv: list[str]) -> tuple[int, list[dict[str, Any]]]:
         ({"segments": "2", "segment": "1", "mode": "heal"}, "input mode"),
         ({"segments": "2", "segment": "1", "repeats": "2"}, "input repeats"),
         ({"merge-parts": "parts", "repeats": "3"}, "input repeats"),
+        ({"repeats": "²"}, "input repeats"),
         ({"segments": "2", "segment": "1", "merge-parts": "parts"}, "input merge-parts"),
         ({"merge-parts": "--help"}, "input merge-parts"),
         ({"merge-parts": "a\nb"}, "input merge-parts"),

@@ -82,7 +82,7 @@ def run_step(step: Step[Request], request: Request, settings: Settings) -> StepR
 def repeat_count(text: str | int) -> int:
     """Input `repeats`: a whole number from 1 to MAX_REPEATS (empty: 1)."""
     value = str(text).strip() or "1"
-    if not value.isdigit() or not 1 <= int(value) <= MAX_REPEATS:
+    if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_REPEATS:  # not isdigit(): '²'
         raise UsageError(f"input repeats: expected a whole number from 1 to {MAX_REPEATS}, got {str(text)!r}")
     return int(value)
 
