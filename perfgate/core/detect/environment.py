@@ -10,7 +10,10 @@ median and r = L - c. Then
 - an endpoint's *excess* is r[run, e] minus the median of the *other* endpoints' r (leave-one-out,
   so a single slow endpoint among four does not drag the factor with it).
 
-A candidate whose shared factor passes the latency floor is a *global shift*. It is attributed to
+A candidate whose shared factor passes the latency floor is a *global shift*. When the run
+measured its runner's load (the probe, k6's own client timings: `runner.py`), the history's model
+of the factor on that load decides: within its prediction interval → the environment, beyond it →
+the code, however many endpoints moved. Without such signals it is attributed to
 the environment when the history's own factors spread that far (not significant against them)
 and the target's CPU per request did not rise, when k6's own timings moved with it (contention),
 or when at least 5 % of the history saw such swings (precedent); otherwise to the code. What cannot be told apart: a code
@@ -32,7 +35,7 @@ from numpy.typing import NDArray
 
 from perfgate.core.detect.extract import LOCATION_STAT, LOG_EPSILON, Target, raw_values, stat_value
 from perfgate.core.detect.robust import FloatArray, mad_df, mad_sigma, prediction_z, robust_center_scale
-from perfgate.core.detect.runner import RunnerJudgement
+from perfgate.core.detect.runner import PROBE, RunnerJudgement
 from perfgate.models import RunRecord
 
 RUNNER_SIGNALS = ("k6_overhead_ms", "http_req_sending_ms", "http_req_receiving_ms", "http_req_blocked_ms")
@@ -63,6 +66,7 @@ class SharedShift:
     excess_z: dict[str, float] = field(default_factory=dict)
     excess_df: int = 1
     excess_scale: dict[str, float] = field(default_factory=dict)
+    residual: dict[str, float] = field(default_factory=dict)  # log, against the endpoint's history median
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,17 @@ class Attribution:
     runner_factor: float | None = None  # the shared factor (log) the history predicts at that probe time
 
 
-def _loo_median(residuals: FloatArray) -> FloatArray:
-    """For each column, the median of the other columns' residuals (row-wise, NaN-aware)."""
+def _loo_median(residuals: FloatArray, reference: NDArray[np.bool_] | None = None) -> FloatArray:
+    """For each column, the median of the other columns' residuals (row-wise, NaN-aware); only
+    the `reference` columns count as others when given (all when fewer than 2 would be left)."""
     out = np.full(residuals.shape, np.nan)
     complete = np.isfinite(residuals).all(axis=1)
     for e in range(residuals.shape[1]):
-        others = np.delete(residuals, e, axis=1)
+        keep = np.ones(residuals.shape[1], dtype=bool) if reference is None else reference.copy()
+        keep[e] = False
+        if keep.sum() < 2:
+            keep = np.arange(residuals.shape[1]) != e
+        others = residuals[:, keep]
         out[complete, e] = np.median(others[complete], axis=1)
         partial = ~complete & np.isfinite(others).any(axis=1)
         if partial.any():
@@ -92,10 +101,14 @@ def _loo_median(residuals: FloatArray) -> FloatArray:
 
 
 def excess_rows(
-    history_logs: FloatArray, rows_logs: FloatArray, runs: int = 1
+    history_logs: FloatArray,
+    rows_logs: FloatArray,
+    runs: int = 1,
+    reference: NDArray[np.bool_] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Excess of each row's endpoints over the other endpoints of the same row, against the
-    history's levels: (excess k x E, studentised z k x E, history sigma per endpoint E).
+    history's levels: (excess k x E, studentised z k x E, history sigma per endpoint E). In the
+    rows, only the `reference` endpoints count as "the others" when given (`improvers`).
 
     Endpoints do not all slow down alike on a busy runner (on the quiet corpus, writes slowed
     ×1.2-1.9 more than reads under two CPU hogs), so an endpoint's expected excess depends on the
@@ -109,7 +122,7 @@ def excess_rows(
     centers = np.array([_nanmedian(history_logs[:, e]) for e in range(history_logs.shape[1])])
     hist_r = history_logs - centers
     rows_r = rows_logs - centers
-    hist_f, rows_f = _loo_median(hist_r), _loo_median(rows_r)
+    hist_f, rows_f = _loo_median(hist_r), _loo_median(rows_r, reference)
     hist_x, rows_x = hist_r - hist_f, rows_r - rows_f
     excess = np.full(rows_x.shape, np.nan)
     z = np.full(rows_x.shape, np.nan)
@@ -184,10 +197,16 @@ def _row_median(residuals: FloatArray) -> FloatArray:
 
 
 def compute_shared_shift(
-    stat: str, endpoints: list[str], history_logs: FloatArray, candidate_logs: FloatArray, runs: int = 1
+    stat: str,
+    endpoints: list[str],
+    history_logs: FloatArray,
+    candidate_logs: FloatArray,
+    runs: int = 1,
+    improvers: frozenset[str] = frozenset(),
 ) -> SharedShift | None:
     """`history_logs`: runs x endpoints log latencies (NaN = missing); `candidate_logs`: endpoints
-    (pooled over `runs` runs of the same code)."""
+    (pooled over `runs` runs of the same code); `improvers` are left out of the other endpoints'
+    reference (`improvers`)."""
     if len(endpoints) < 2 or history_logs.shape[0] < 2:
         return None
     centers = np.array([_nanmedian(history_logs[:, e]) for e in range(len(endpoints))])
@@ -196,7 +215,8 @@ def compute_shared_shift(
     hist_factors = _row_median(hist_r)
     factor = float(_row_median(cand_r)[0])
     factor_stats = robust_center_scale(hist_factors, FACTOR_FLOOR)
-    excess_all, z_all, sigma = excess_rows(history_logs, candidate_logs[None, :], runs)
+    reference = np.array([name not in improvers for name in endpoints]) if improvers else None
+    excess_all, z_all, sigma = excess_rows(history_logs, candidate_logs[None, :], runs, reference)
     excess: dict[str, float] = {}
     excess_z: dict[str, float] = {}
     excess_scale: dict[str, float] = {}
@@ -215,7 +235,25 @@ def compute_shared_shift(
         excess_z=excess_z,
         excess_df=mad_df(len(hist_factors)),
         excess_scale=excess_scale,
+        residual={name: float(cand_r[0, e]) for e, name in enumerate(endpoints) if np.isfinite(cand_r[0, e])},
     )
+
+
+def improvers(shift: SharedShift, runner: RunnerJudgement, z_crit: float, floor: float) -> frozenset[str]:
+    """Endpoints that improved on their own: their level fell below what the runner's measured
+    load predicts (`runner.expected_factor`) beyond the latency floor and significantly. Left out
+    of the others' reference, they no longer drag it down so that an endpoint that stayed put reads
+    "slower on its own" (two endpoints ×0.7 made an untouched one read ×1.12). An endpoint the
+    others outran (a ping that a global slowdown did not touch) stays in: it did not fall below
+    the runner's level. None unless at least two endpoints did not fall (the others' reference):
+    when (nearly) every endpoint fell, the runner was faster than predicted, not the code."""
+    found = set()
+    for name, residual in shift.residual.items():
+        drop = residual - runner.expected_factor
+        sigma = float(np.hypot(runner.expected_sigma, shift.excess_scale.get(name, 0.0)))
+        if drop < -floor and drop < -z_crit * sigma:
+            found.add(name)
+    return frozenset(found) if len(shift.residual) - len(found) >= 2 else frozenset()
 
 
 def _nanmedian(values: FloatArray) -> float:
@@ -260,7 +298,12 @@ def attribute_shift(
     direction = 1.0 if shift.factor >= 0 else -1.0
     same_side = shift.history_factors * direction
     precedent = float(np.mean(same_side >= PRECEDENT_SHARE * abs(shift.factor)))
-    if max(ratio, 1.0 / ratio) < min_ratio:
+    # the size of the shift as measured, or against the level the runner's load predicts (a global
+    # slowdown on a runner measured faster than usual can land on the baseline as measured)
+    size = (
+        abs(shift.factor) if runner is None else max(abs(shift.factor), shift.factor - runner.expected_factor)
+    )
+    if size < np.log(min_ratio):
         return Attribution("none", ratio, runner_z, cpu_z, precedent, "")
     common = f"all {len(shift.endpoints)} endpoints {_times(ratio)} together ({shift.stat})"
     cpu_up = cpu_z is not None and cpu_z * direction >= z_crit
@@ -297,8 +340,8 @@ def _by_runner_evidence(
     """A global shift judged on the runner's measured load (`runner.py`), not on its shape."""
     runner_z, cpu_z, precedent = found
     load = (
-        f"the runner's probe ran ×{runner.probe_ratio:.2f} its usual time, where the history's runs "
-        f"moved ×{np.exp(runner.expected_factor):.2f}"
+        f"at the load measured in the run ({_measured_load(runner)}) the history's runs moved "
+        f"×{np.exp(runner.expected_factor):.2f}"
     )
     if runner.explains(z_crit) and not cpu_up:
         note = f"{common}: {load} (z={runner.factor_z:.1f}), the runner explains it"
@@ -316,13 +359,21 @@ def _by_runner_evidence(
     why = (
         "the target's CPU per request rose"
         if cpu_up
-        else f"more than the runner explains (z={runner.factor_z:.1f})"
+        else f"further than that load explains (z={runner.factor_z:.1f})"
     )
     note = f"{common}; {load}: {why}, a global code change"
     p_value = runner.p_value if not runner.explains(z_crit) else None
     return Attribution(
         "code", ratio, runner_z, cpu_z, precedent, note, p_value, runner.probe_ratio, runner.expected_factor
     )
+
+
+def _measured_load(runner: RunnerJudgement) -> str:
+    """What the runner's load was judged on, for the note."""
+    parts = [f"probe ×{runner.probe_ratio:.2f} its usual time"] if runner.probe_ratio else []
+    if any(signal != PROBE for signal in runner.signals):
+        parts.append("k6's own timings")
+    return ", ".join(parts) or "no signal"
 
 
 def _times(ratio: float) -> str:
@@ -341,18 +392,23 @@ def shared_shift(
     observed: Sequence[float | None],
     recent: Sequence[RunRecord],
     runs: int = 1,
+    improvers: frozenset[str] = frozenset(),
 ) -> SharedShift | None:
     """Shared factor and excess for one stat over the endpoints of `targets` (None if unavailable)."""
     if any(value is None for value in observed):
         return None
     hist = latency_logs(stat, targets, recent)
     cand = np.log(np.maximum(np.array(observed, dtype=float), LOG_EPSILON))
-    return compute_shared_shift(stat, [str(t.endpoint) for t in targets], hist, cand, runs)
+    return compute_shared_shift(stat, [str(t.endpoint) for t in targets], hist, cand, runs, improvers)
 
 
 def mean_latency_shift(
-    targets: Sequence[Target], candidate: RunRecord, recent: Sequence[RunRecord], runs: int = 1
+    targets: Sequence[Target],
+    candidate: RunRecord,
+    recent: Sequence[RunRecord],
+    runs: int = 1,
+    improvers: frozenset[str] = frozenset(),
 ) -> SharedShift | None:
     """The same structure on each endpoint's typical latency: far less noisy than p95 for a shift."""
     observed = [stat_value(candidate, t.metric, MEAN_STAT) for t in targets]
-    return shared_shift(MEAN_STAT, targets, observed, recent, runs) if targets else None
+    return shared_shift(MEAN_STAT, targets, observed, recent, runs, improvers) if targets else None

@@ -69,6 +69,16 @@ class Evidence:
     drift: Drift | None = None
     attribution: Attribution | None = None
     anomalous_run: bool = False
+    # An endpoint latency in a global shift the runner's measured load does not explain: the value
+    # at the runner's expected level (observed / the factor that load predicts). The floors judge
+    # it, not the value as measured: a global slowdown on a runner measured 2× faster than usual
+    # can land on the baseline as measured. Reports still show the value as measured.
+    judged: float | None = None
+
+    @property
+    def compared(self) -> float:
+        """The value the floors judge: `judged` when set, else as measured."""
+        return self.observed if self.judged is None else self.judged
 
 
 def pooled_own_ratio(ev: Evidence) -> float | None:
@@ -100,7 +110,7 @@ def would_fail(ev: Evidence, settings: DetectorTuning) -> bool:
     return (
         ev.baseline is not None
         and ev.p_value < settings.alpha
-        and floors_exceeded(ev.target, ev.observed, ev.baseline)
+        and floors_exceeded(ev.target, ev.compared, ev.baseline)
     )
 
 

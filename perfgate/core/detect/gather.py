@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -11,6 +13,7 @@ from perfgate.core.detect.environment import (
     Attribution,
     SharedShift,
     attribute_shift,
+    improvers,
     mean_latency_shift,
     shared_shift,
 )
@@ -24,7 +27,7 @@ from perfgate.core.detect.robust import (
     robust_center_scale,
     t_sf,
 )
-from perfgate.core.detect.runner import RunnerJudgement, judge_runner, probe_log
+from perfgate.core.detect.runner import RunnerJudgement, judge_runner_load, runner_signals
 from perfgate.models import RunRecord
 
 LOAD_DERIVED_UNITS = ("per_s", "count")
@@ -90,26 +93,32 @@ def add_environment(
             by_stat.setdefault(ev.target.stat, []).append(ev)
     attributions: dict[str, Attribution] = {}
     runs = settings.candidate_runs
-    mean_shift = mean_latency_shift(
-        [ev.target for ev in next(iter(by_stat.values()), [])], candidate, recent, runs=runs
-    )
-    runner: RunnerJudgement | None = None
+    z_crit = _z_crit(settings, len(recent))
+    targets = [ev.target for ev in next(iter(by_stat.values()), [])]
+    mean_shift = mean_latency_shift(targets, candidate, recent, runs=runs)
+    runner = judge_candidate_runner(mean_shift, candidate, recent, runs) if mean_shift else None
+    better = frozenset[str]()
+    if mean_shift is not None and runner is not None:
+        floor = math.log(min(t.rule.min_change_ratio for t in targets))
+        better = improvers(mean_shift, runner, z_crit, floor)
+        if better:
+            mean_shift = mean_latency_shift(targets, candidate, recent, runs=runs, improvers=better)
     for stat, group in by_stat.items():
         shift = shared_shift(
-            stat, [ev.target for ev in group], [ev.observed for ev in group], recent, runs=runs
+            stat, [ev.target for ev in group], [ev.observed for ev in group], recent, runs, better
         )
         if shift is None:
             continue
         min_ratio = min(ev.target.rule.min_change_ratio for ev in group)
-        runner = runner or judge_candidate_runner(mean_shift or shift, candidate, recent, runs)
+        runner = runner or judge_candidate_runner(shift, candidate, recent, runs)
         attribution = attribute_shift(
             shift,
             signals_hist,
             signals_cand,
-            z_crit=_z_crit(settings, len(recent)),
+            z_crit=z_crit,
             min_ratio=min_ratio,
             runs=runs,
-            runner=runner,
+            runner=_at_stat_level(runner, shift, candidate, recent, runs),
         )
         attributions[stat] = attribution
         for ev in group:
@@ -134,17 +143,39 @@ def judge_candidate_runner(
 ) -> RunnerJudgement | None:
     """The candidate's measured runner load against the history's (`runner.py`), on `shift`'s
     factor (the typical latency's when k6 reports it: steadier than any percentile)."""
-    return judge_runner(
-        [probe_log(run) for run in recent], probe_log(candidate), shift.history_factors, shift.factor, runs
+    return judge_runner_load(
+        [runner_signals(run) for run in recent],
+        runner_signals(candidate),
+        shift.history_factors,
+        shift.factor,
+        runs,
     )
+
+
+def _at_stat_level(
+    runner: RunnerJudgement | None,
+    shift: SharedShift,
+    candidate: RunRecord,
+    recent: Sequence[RunRecord],
+    runs: int,
+) -> RunnerJudgement | None:
+    """The runner's judgement (decided on the typical latency) with the level its load predicts for
+    `shift`'s own stat: a p95 swings further with the runner than the typical request does."""
+    level = judge_candidate_runner(shift, candidate, recent, runs) if runner is not None else None
+    if runner is None or level is None:
+        return runner
+    return replace(runner, expected_factor=level.expected_factor)
 
 
 def _take_code_shift(ev: Evidence, attribution: Attribution, settings: DetectorTuning) -> None:
     """A global shift the runner's measured load does not explain is significant for every endpoint
-    that moved worse with it: the shift's p, not the raw spread of a history with busy runs in it."""
+    that moved worse with it (judged at the runner's expected level, `Evidence.judged`): the
+    shift's p, not the raw spread of a history with busy runs in it."""
     if attribution.kind != "code" or attribution.p_value is None:
         return
-    if (ev.observed - (ev.baseline or 0.0)) * ev.target.sign <= 0:
+    if attribution.runner_factor is not None and ev.target.is_endpoint_latency:
+        ev.judged = ev.observed / math.exp(attribution.runner_factor)
+    if (ev.compared - (ev.baseline or 0.0)) * ev.target.sign <= 0:
         return
     ev.p_value = min(ev.p_value, attribution.p_value)
     if ev.p_value < settings.alpha:

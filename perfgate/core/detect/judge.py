@@ -44,7 +44,7 @@ def classify(ev: Evidence, settings: DetectorTuning) -> Finding:
     if ev.baseline is None:
         return _finding(ev, "no_baseline", 0.0, "no comparable run has this value yet")
     base = ev.baseline
-    worse = floors_exceeded(ev.target, ev.observed, base)
+    worse = floors_exceeded(ev.target, ev.compared, base)
     significant = ev.p_value < settings.alpha
     failing = would_fail(ev, settings)
     attribution = ev.attribution
@@ -65,6 +65,8 @@ def classify(ev: Evidence, settings: DetectorTuning) -> Finding:
             why = f"the run's load and runner signals explain it (context model p={ev.context_p:.2g})"
             return _finding(ev, "noise", _typical(ev.context_p), f"{_change(ev)}, but {why}")
         detail = f" ({attribution.note})" if attribution is not None and attribution.kind == "code" else ""
+        if ev.judged is not None:
+            detail = f", ×{ev.judged / base:.2f} at the runner's expected level{detail}"
         return _finding(ev, "regression", confidence_from_p(ev.p_value), f"{_change(ev)}{_p(ev)}{detail}")
     if ev.drift is not None and not improved:
         return _drift(ev)
@@ -123,7 +125,7 @@ def _own_change(ev: Evidence, settings: DetectorTuning) -> Finding | None:
     for worse in (True, False):
         if not floors_exceeded(ev.target, own_observed, ev.baseline, worse=worse):
             continue
-        if global_code_change and not floors_exceeded(ev.target, ev.observed, ev.baseline, worse=worse):
+        if global_code_change and not floors_exceeded(ev.target, ev.compared, ev.baseline, worse=worse):
             continue  # everything moved by code: an endpoint that merely moved less is not worse
         z = ev.mean_excess_z if ev.mean_excess_z is not None else ev.excess_z
         p_value = t_sf(z if worse else -z, ev.excess_df)
