@@ -328,10 +328,11 @@ def detector_power(runs: list[dict], records: dict[str, RunRecord]) -> None:
         print(f"{kind:20s}" + "".join(f"{f'{c}/{len(chosen)}':>10s}" for c in counts))
 
 
-def resolution(runs: list[dict], records: dict[str, RunRecord]) -> None:
-    """What one run can resolve: each endpoint's run-to-run noise of its typical latency against
-    the other endpoints (robust sigma over the history's newest 30 runs), and the own change a
-    single run detects with 80 % power at the default alpha (one-sided z: 3.09 + 0.84)."""
+def resolved_ratios(runs: list[dict], records: dict[str, RunRecord]) -> list[tuple[str, float, float]]:
+    """What one run can resolve: (endpoint, sigma, ratio) per endpoint: its run-to-run noise of its
+    typical latency against the other endpoints (robust sigma over the history's newest 30 runs),
+    and the own change a single run detects with 80 % power at the default alpha (one-sided z:
+    3.09 + 0.84)."""
     from perfgate.core.detect.environment import MEAN_STAT, excess_rows, latency_logs
 
     history = [records[r["id"]] for r in runs if r["kind"] in HISTORY_KINDS][
@@ -341,10 +342,15 @@ def resolution(runs: list[dict], records: dict[str, RunRecord]) -> None:
     logs = latency_logs(MEAN_STAT, targets, history)
     _, _, sigma = excess_rows(logs, logs[:1])
     z = stats.norm.ppf(1 - DetectorTuning().alpha) + stats.norm.ppf(0.8)
-    cells = [
-        f"{t.endpoint} σ {s:.1%} → ×{np.exp(z * s * np.sqrt(1 + 1 / len(history))):.2f}"
+    return [
+        (str(t.endpoint), float(s), float(np.exp(z * s * np.sqrt(1 + 1 / len(history)))))
         for t, s in zip(targets, sigma, strict=True)
     ]
+
+
+def resolution(runs: list[dict], records: dict[str, RunRecord]) -> None:
+    """`resolved_ratios`, printed."""
+    cells = [f"{name} σ {s:.1%} → ×{ratio:.2f}" for name, s, ratio in resolved_ratios(runs, records)]
     print(
         "\nresolution (typical latency vs the other endpoints; own change caught by one run 80 % of the time):"
     )
