@@ -68,8 +68,8 @@ def test_a_shift_of_every_endpoint_is_judged_on_the_measured_load(
         assert _regressed(detection) >= set(ENDPOINTS) - {"get_note"}, case
 
 
-def test_without_a_probe_the_history_swings_decide_as_before() -> None:
-    """Runs recorded without runner evidence keep the history-based attribution."""
+def test_without_a_probe_a_busy_runner_is_still_the_runners() -> None:
+    """Runs recorded without the probe: k6's own timings, which slowed with the runner, explain it."""
     history = [r.model_copy(update={"runner": None}) for r in _history()]
     candidate = _run(np.random.default_rng(99), 3.0).model_copy(update={"runner": None})
     assert _detect(candidate, history).verdict != "regression"
@@ -111,7 +111,7 @@ def test_an_endpoint_faster_as_measured_is_never_a_regression(seed: int, improve
     a little faster as measured too, were reported as regressions 'on their own' (seed 7 with two:
     get_note ×0.95, "×1.16 on its own"). The runner was measured as usual: none that fell is a
     regression. (One that did not fall still can be: seed 4 with two, update_note ×1.01 as
-    measured reads ×1.12 against the dragged median — left as it is, see the closing notes.)"""
+    measured reads ×1.12 against the dragged median: `test_detect_runner_model.py`.)"""
     rng = np.random.default_rng(seed)
     history = [_swinging(rng, float(rng.uniform(0.8, 1.25))) for _ in range(25)]
     faster = dict.fromkeys(["search_notes", "list_notes"][:improved], 0.7)
