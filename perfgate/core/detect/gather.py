@@ -95,14 +95,7 @@ def add_environment(
     runs = settings.candidate_runs
     z_crit = _z_crit(settings, len(recent))
     targets = [ev.target for ev in next(iter(by_stat.values()), [])]
-    mean_shift = mean_latency_shift(targets, candidate, recent, runs=runs)
-    runner = judge_candidate_runner(mean_shift, candidate, recent, runs) if mean_shift else None
-    better = frozenset[str]()
-    if mean_shift is not None and runner is not None:
-        floor = math.log(min(t.rule.min_change_ratio for t in targets))
-        better = improvers(mean_shift, runner, z_crit, floor)
-        if better:
-            mean_shift = mean_latency_shift(targets, candidate, recent, runs=runs, improvers=better)
+    mean_shift, runner, better = _typical_shift(targets, candidate, recent, runs, z_crit)
     for stat, group in by_stat.items():
         shift = shared_shift(
             stat, [ev.target for ev in group], [ev.observed for ev in group], recent, runs, better
@@ -136,6 +129,22 @@ def add_environment(
                 ev.mean_excess_scale = mean_shift.excess_scale[name]
     _attribute_load_metrics(evidences, attributions)
     return attributions
+
+
+def _typical_shift(
+    targets: Sequence[Target], candidate: RunRecord, recent: Sequence[RunRecord], runs: int, z_crit: float
+) -> tuple[SharedShift | None, RunnerJudgement | None, frozenset[str]]:
+    """The typical latency's shift, the runner's judgement on it, and the improvers (`improvers`),
+    the shift recomputed without them in the others' reference."""
+    mean_shift = mean_latency_shift(targets, candidate, recent, runs=runs)
+    runner = judge_candidate_runner(mean_shift, candidate, recent, runs) if mean_shift else None
+    if mean_shift is None or runner is None:
+        return mean_shift, runner, frozenset()
+    floor = math.log(min(t.rule.min_change_ratio for t in targets))
+    better = improvers(mean_shift, runner, z_crit, floor)
+    if better:
+        mean_shift = mean_latency_shift(targets, candidate, recent, runs=runs, improvers=better)
+    return mean_shift, runner, better
 
 
 def judge_candidate_runner(
