@@ -1,16 +1,22 @@
-"""`k6 inspect`: the options k6 itself consolidates for a script (the load model's source).
+"""`k6 inspect`: the options k6 itself sees in a script. One runner, two uses:
 
-    k6 inspect --execution-requirements --include-system-env-vars [--config FILE] [-e K=V]... SCRIPT
+    run_k6_inspect(k6, script, config=..., env=...)                   # the load model
+    run_k6_inspect(k6, script, env=..., consolidated=False, refusal="k6 inspect rejects it")
+                                                                     # a healed script's check
 
-prints the script's options after k6 merged its defaults, the `--config` file, the script's own
-`export const options`, `-e` values seen through `__ENV`, and derived the scenarios from the
-execution shortcuts (`vus`/`duration`/`iterations`/`stages`). `--execution-requirements` makes
-k6 validate the execution plan too, so options that cannot run (e.g. `vus: __ENV.VUS` with no
-VUS given) fail here with k6's own message instead of later.
+`consolidated=True` (the load model's source) runs
+`k6 inspect --execution-requirements --include-system-env-vars [--config FILE] [-e K=V]... SCRIPT`:
+the options after k6 merged its defaults, the `--config` file, the script's own
+`export const options` and `-e` values seen through `__ENV`, with the scenarios derived from the
+execution shortcuts (`vus`/`duration`/`iterations`/`stages`). `--execution-requirements` makes k6
+validate the execution plan too, so options that cannot run (e.g. `vus: __ENV.VUS` with no VUS
+given) fail here with k6's own message instead of later. `consolidated=False` prints the script's
+own options only, as written (what `loadtest_files/k6_check` compares before and after a heal).
 
 The child gets the same environment as `k6 run` does in `k6_runner` (no `K6_*`, an empty
-XDG_CONFIG_HOME so a stray ~/.config/k6/config.json is not applied), so the options are the ones
-the run will use. Null fields are dropped; everything else is k6's text verbatim.
+XDG_CONFIG_HOME so a stray ~/.config/k6/config.json is not applied). Null fields are dropped;
+everything else is k6's text verbatim. A script k6 refuses is `K6InspectRefused` (exit 3: bad
+input) with k6's exit code and message, worded `<refusal>: <k6's message>`.
 """
 
 from __future__ import annotations
@@ -26,7 +32,16 @@ from perfgate.adapters.k6_runner import k6_environment, parse_k6_error
 from perfgate.errors import InputDataError, K6Error
 
 INSPECT_TIMEOUT_S = 60.0
+LOAD_MODEL_REFUSAL = "k6 cannot work out the load model"
 _ENV_HINT = "options built from __ENV need their values: pass them with -e KEY=VALUE (as with k6 run)"
+
+
+class K6InspectRefused(InputDataError):
+    """k6 refused the script (syntax, init exception, invalid options): k6's exit code kept."""
+
+    def __init__(self, script: Path, problem: str, k6_exit_code: int) -> None:
+        super().__init__(script, problem)
+        self.k6_exit_code = k6_exit_code
 
 
 def env_args(env: Mapping[str, str]) -> list[str]:
@@ -37,14 +52,28 @@ def env_args(env: Mapping[str, str]) -> list[str]:
     return args
 
 
-def run_k6_inspect(
-    k6: Path, script: Path, *, config: Path | None = None, env: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """k6's consolidated options for `script` (see the module docstring), nulls removed."""
-    command = [str(k6), "inspect", "--execution-requirements", "--include-system-env-vars"]
+def inspect_command(
+    k6: Path, script: Path, *, config: Path | None, env: Mapping[str, str], consolidated: bool
+) -> list[str]:
+    command = [str(k6), "inspect"]
+    if consolidated:
+        command += ["--execution-requirements", "--include-system-env-vars"]
     if config is not None:
         command += ["--config", str(config)]
-    command += [*env_args(env or {}), str(script)]
+    return [*command, *env_args(env), str(script)]
+
+
+def run_k6_inspect(
+    k6: Path,
+    script: Path,
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    consolidated: bool = True,
+    refusal: str = LOAD_MODEL_REFUSAL,
+) -> dict[str, Any]:
+    """k6's options for `script` (see the module docstring), nulls removed."""
+    command = inspect_command(k6, script, config=config, env=env or {}, consolidated=consolidated)
     with tempfile.TemporaryDirectory(prefix="perfgate-inspect-") as temp:
         (Path(temp) / "xdg").mkdir()
         try:
@@ -61,14 +90,14 @@ def run_k6_inspect(
             raise K6Error(f"cannot run `k6 inspect` on {script.name}: {exc}") from exc
     if done.returncode != 0:
         message = parse_k6_error(done.stderr) or f"k6 inspect exited {done.returncode}"
-        hint = f" ({_ENV_HINT})" if "__ENV" in _read(script) else ""
-        raise InputDataError(script, f"k6 cannot work out the load model: {message}{hint}")
+        hint = f" ({_ENV_HINT})" if consolidated and "__ENV" in _read(script) else ""
+        raise K6InspectRefused(script, f"{refusal}: {message}{hint}", done.returncode)
     try:
         options = json.loads(done.stdout)
     except json.JSONDecodeError as exc:
         raise K6Error(f"`k6 inspect` printed no JSON for {script.name}: {exc.msg}") from exc
     if not isinstance(options, dict):
-        raise K6Error(f"`k6 inspect` printed {type(options).__name__}, not the options object")
+        raise K6Error(f"`k6 inspect` printed {type(options).__name__} for {script.name}, not options")
     return {key: _without_nulls(value) for key, value in options.items() if value is not None}
 
 

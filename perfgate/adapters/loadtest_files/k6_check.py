@@ -4,7 +4,7 @@
 
 The healed text is written to a hidden temporary file beside the script (so its relative
 imports and `open()` calls resolve as they do for the original), and k6 inspects both. The
-check passes when k6 accepts the healed file and its consolidated options equal the original's
+check passes when k6 accepts the healed file and its options (as k6 reads them) equal the original's
 in everything but the threshold expressions the plan changed, each replaced by its new text.
 The temporary file is always removed; the original is never touched here.
 """
@@ -12,50 +12,20 @@ The temporary file is always removed; the original is never touched here.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from perfgate.adapters.k6_runner import k6_environment, parse_k6_error
-from perfgate.errors import InputDataError, K6Error
+from perfgate.adapters.k6_inspect import run_k6_inspect
+from perfgate.errors import InputDataError
 from perfgate.models import ThresholdChange
-
-INSPECT_TIMEOUT_S = 60.0
 
 
 def inspect_options(k6: Path, script: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """k6's consolidated options for `script` (`k6 inspect`), or InputDataError with k6's message."""
-    command = [str(k6), "inspect"]
-    for key in sorted(env or {}):
-        command += ["-e", f"{key}={(env or {})[key]}"]
-    with tempfile.TemporaryDirectory(prefix="perfgate-inspect-") as temp:
-        (Path(temp) / "xdg").mkdir()
-        try:
-            done = subprocess.run(
-                [*command, str(script)],
-                capture_output=True,
-                text=True,
-                timeout=INSPECT_TIMEOUT_S,
-                check=False,
-                env=k6_environment(Path(temp), None),
-                cwd=script.parent,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise K6Error(f"cannot run `k6 inspect` on {script.name}: {exc}") from exc
-    if done.returncode != 0:
-        message = parse_k6_error(done.stderr) or f"exit {done.returncode}"
-        raise InputDataError(script, f"k6 inspect rejects it: {message}")
-    try:
-        options = json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        raise K6Error(f"`k6 inspect` printed no JSON for {script.name}: {exc.msg}") from exc
-    if not isinstance(options, dict):
-        raise K6Error(f"`k6 inspect` printed {type(options).__name__} for {script.name}, not options")
-    return options
+    """The script's own options as k6 reads them (`k6 inspect`), or InputDataError with k6's message."""
+    return run_k6_inspect(k6, script, env=env, consolidated=False, refusal="k6 inspect rejects it")
 
 
 def expected_thresholds(before: Mapping[str, Any], changes: Sequence[ThresholdChange]) -> dict[str, Any]:
