@@ -190,7 +190,7 @@ def test_a_run_the_script_aborted_returns_for_the_analysis(tmp_path: Path) -> No
         run_dir=tmp_path / "run",
         base_url=NO_SERVER,
         timeout_s=60,
-        script_ended_ok=True,
+        broken_ok=True,
     )
     assert meta.k6_exit_code == 108 and (tmp_path / "run" / "summary.json").is_file()
 

@@ -11,8 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from perfgate.models import (
+    CrossedThreshold,
     Finding,
     HealPlan,
+    K6Outcome,
     LoadFingerprint,
     MetricSeries,
     ResourceSample,
@@ -31,7 +33,15 @@ from perfgate.models import (
 )
 from perfgate.models.detect import ChangePoint, MetricTrend, TrendReport
 
-KINDS: tuple[VerdictKind, ...] = ("pass", "improvement", "noise", "warn", "regression", "no_baseline")
+KINDS: tuple[VerdictKind, ...] = (
+    "pass",
+    "improvement",
+    "noise",
+    "warn",
+    "regression",
+    "no_baseline",
+    "broken",
+)
 ACK_UNTIL = date(2026, 12, 15)
 ENDPOINTS = {
     "list_notes": 20.0,
@@ -124,7 +134,14 @@ _REASONS: dict[VerdictKind, str] = {
     "warn": "2 known change(s), not failing the gate: search_notes p(95) ×1.51 (acknowledged until 2026-12-01).",
     "regression": "2 regression(s): search_notes p(95) ×1.45, search_notes p(99) ×1.45.",
     "no_baseline": "No history yet for scenario 'notes-smoke': record runs to build a baseline.",
+    "broken": "Broken run: k6 exited 107 (script error): the test did not run as written. It is not "
+    "compared with the history and never recorded as a baseline.",
 }
+# k6's stderr of a script that throws in init (k6 v1.1.0, as `perfgate run` keeps it in run-meta).
+BROKEN_LOG_TAIL = [
+    'time="2026-11-01T02:00:00Z" level=error msg="Error: boom in init\n\tat file:///w/broken.js:1:7(3)\n" '
+    'hint="script exception"',
+]
 _MOVED: dict[VerdictKind, dict[str, tuple[float, str]]] = {
     "pass": {},
     "improvement": {"search_notes": (0.61, "improvement")},
@@ -136,6 +153,8 @@ _MOVED: dict[VerdictKind, dict[str, tuple[float, str]]] = {
 
 def make_verdict(kind: VerdictKind) -> Verdict:
     """The fixed synthetic verdict of each kind the golden files are built from."""
+    if kind == "broken":
+        return _broken_verdict()
     no_history = kind == "no_baseline"
     notices = ["1 stored run left out of the baseline: an invalid run."] if kind == "regression" else []
     if kind == "noise":
@@ -155,6 +174,35 @@ def make_verdict(kind: VerdictKind) -> Verdict:
             "rss_mean_mb": 90.0,
         },
         notices=notices,
+    )
+
+
+def _broken_verdict() -> Verdict:
+    """k6 refused the script (exit 107): no numbers, k6's own last log line as the evidence."""
+    return Verdict(
+        verdict="broken",
+        reason=_REASONS["broken"],
+        scenario="notes-smoke",
+        source="run",
+        history_runs=0,
+        k6=K6Outcome(exit_code=107, meaning="script error", version="1.1.0", log_tail=BROKEN_LOG_TAIL),
+    )
+
+
+def make_k6_thresholds_verdict() -> Verdict:
+    """A pass against the history whose run crossed three of k6's own thresholds (exit 99)."""
+    crossed = [
+        CrossedThreshold(metric="checks", expression="rate>0.99", observed=0.95),
+        CrossedThreshold(metric="http_req_duration{name:search_notes}", expression="p(95)<40", observed=45.9),
+        CrossedThreshold(metric="http_req_failed", expression="rate<0.01", observed=0.049),
+    ]
+    gated = [f"http_req_duration{{name:{name}}} p(95)" for name in ENDPOINTS] + ["http_req_failed rate"]
+    return make_verdict("pass").model_copy(
+        update={
+            "k6": K6Outcome(exit_code=99, meaning="thresholds crossed", version="1.1.0", crossed=crossed),
+            "gated": gated,
+            "not_gated": ["notes_created: custom metric; add a rule to the policy file to gate it"],
+        }
     )
 
 

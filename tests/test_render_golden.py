@@ -6,13 +6,15 @@ fixed synthetic verdicts in test_render_cases.py; review the diff before committ
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
 import pytest
-from test_render_cases import ACK_UNTIL, KINDS, make_plan, make_verdict
+from test_render_cases import ACK_UNTIL, KINDS, make_k6_thresholds_verdict, make_plan, make_verdict
 
-from perfgate.core.render import render_markdown, render_text
+from perfgate.core.render import render_html, render_markdown, render_text
+from perfgate.core.render.gate_facts import k6_lines
 from perfgate.models import VerdictKind
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
@@ -42,3 +44,20 @@ def test_markdown_golden(kind: VerdictKind) -> None:
 def test_text_golden(kind: VerdictKind) -> None:
     verdict = make_verdict(kind)
     _check(GOLDEN / f"{kind}.txt", render_text(verdict, **_inputs(kind)))  # type: ignore[arg-type]
+
+
+def test_k6_thresholds_golden() -> None:
+    """A pass whose run crossed k6's own thresholds: each with its expression and observed value."""
+    verdict = make_k6_thresholds_verdict()
+    assert verdict.exit_code == 1
+    _check(GOLDEN / "k6-thresholds.md", render_markdown(verdict, ack_until=ACK_UNTIL))
+    _check(GOLDEN / "k6-thresholds.txt", render_text(verdict, ack_until=ACK_UNTIL))
+
+
+@pytest.mark.parametrize("make", [make_k6_thresholds_verdict, lambda: make_verdict("broken")])
+def test_the_html_report_shows_the_same_k6_block(make: object) -> None:
+    verdict = make()  # type: ignore[operator]
+    page = render_html(verdict)
+    lines = k6_lines(verdict)
+    assert lines and "<pre>" + html.escape("\n".join(lines)) in page
+    assert "<details open><summary>k6's verdict and what was gated</summary>" in page

@@ -205,9 +205,13 @@ def judge_event(event: Event) -> EventJudgement:
 
 
 def finding_annotations(verdict: Verdict, *, file: str | None = None) -> list[str]:
-    """One `::error` per regression finding and one `::warning` per warn finding."""
+    """One `::error` per regression finding and one `::warning` per warn finding; a broken run is
+    one `::error` with its reason and k6's last log line (k6's text, escaped as data)."""
     levels: dict[str, AnnotationLevel] = {"regression": "error", "warn": "warning"}
     lines = []
+    if verdict.verdict == "broken":
+        last = f" k6's last log line: {verdict.k6.log_tail[-1]}" if verdict.k6.log_tail else ""
+        lines.append(annotation("error", verdict.reason + last, title="perfgate: broken run", file=file))
     for finding in verdict.findings:
         level = levels.get(finding.classification)
         if level is not None:

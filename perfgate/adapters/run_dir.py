@@ -2,7 +2,9 @@
 
 A run directory holds `summary.json` (k6 --summary-export), optionally raw points
 (`raw.ndjson.gz`, `raw.ndjson` or `raw.csv`) for per-stage numbers, and `run-meta.json`
-(`RunMeta`: profile, scenario, load-model fingerprint, k6 exit code, target resources).
+(`RunMeta`: profile, scenario, load-model fingerprint, k6 exit code, target resources). A run k6
+refused to start (exit 104/107) has run-meta.json and no summary: it loads with no metrics, and
+the analysis reports it as broken.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pydantic import ValidationError
 
 from perfgate.adapters.k6_results import load_result
 from perfgate.errors import InputDataError
-from perfgate.models import MetricKey, RunMeta, RunRecord
+from perfgate.models import BROKEN_EXIT_CODES, MetricKey, RunMeta, RunRecord
 
 SUMMARY_NAME = "summary.json"
 META_NAME = "run-meta.json"
@@ -76,17 +78,24 @@ def _with_raw_detail(record: RunRecord, raw: RunRecord) -> RunRecord:
 
 def _load_dir(path: Path) -> LoadedRun:
     summary = path / SUMMARY_NAME
+    meta_path = path / META_NAME
+    meta = load_meta(meta_path) if meta_path.is_file() else None
     if not summary.is_file():
+        if meta is not None and meta.k6_exit_code in BROKEN_EXIT_CODES:
+            return LoadedRun(record=_merge_meta(_without_numbers(path), meta), meta=meta)
         raise InputDataError(path, f"run directory has no {SUMMARY_NAME}")
     record = load_result(summary)
     raw = next((path / name for name in RAW_NAMES if (path / name).is_file()), None)
     if raw is not None:
         record = _with_raw_detail(record, load_result(raw))
-    meta_path = path / META_NAME
-    meta = load_meta(meta_path) if meta_path.is_file() else None
     if meta is not None:
         record = _merge_meta(record, meta)
     return LoadedRun(record=record, meta=meta)
+
+
+def _without_numbers(path: Path) -> RunRecord:
+    """A broken run k6 never started (exit 104/107: no summary): its run-meta and no metrics."""
+    return RunRecord(source_format="summary-export", source=str(path / SUMMARY_NAME))
 
 
 def load_run(path: Path) -> LoadedRun:

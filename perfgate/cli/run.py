@@ -14,6 +14,7 @@ from typing import TextIO
 from perfgate.cli.load_model_args import add_load_model_args, load_model_source
 from perfgate.cli.options import add_history_options, add_output_options
 from perfgate.errors import UsageError
+from perfgate.models import BROKEN_EXIT_CODES, K6_EXIT_MEANINGS
 from perfgate.paths import BUNDLED_BASELINES, BUNDLED_PROFILE, NOTES_SCRIPT
 from perfgate.settings import Settings
 
@@ -162,6 +163,11 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
             f"k6 finished part {segment[0] + 1} of {segment[1]} (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s"
         )
         stdout.write(f"{run_dir}\n")
+        if meta.k6_exit_code in BROKEN_EXIT_CODES:
+            _say(
+                f"a broken part: k6 exited {meta.k6_exit_code} ({K6_EXIT_MEANINGS[meta.k6_exit_code]}); see k6.log"
+            )
+            return 1
         _say("a part is not analysed alone: merge every part with `perfgate merge PART... --out DIR`")
         return 0
     history = AnalyzeRequest(

@@ -77,6 +77,10 @@ class K6Outcome(Strict):
     meaning: str | None = Field(default=None, description="what k6's exit code means, in words")
     version: str | None = None
     crossed: list[CrossedThreshold] = Field(default_factory=list)
+    log_tail: list[str] = Field(
+        default_factory=list,
+        description="the last lines of k6's stderr when k6 stopped the run (k6's own text, shown as data)",
+    )
     gating: bool = Field(
         default=True, description="crossed thresholds fail the gate (policy `k6_thresholds: gate`)"
     )

@@ -26,7 +26,7 @@ from perfgate.core.k6_verdict import broken_reason, gate_coverage, k6_outcome
 from perfgate.core.pool import pool_runs
 from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError, UsageError
-from perfgate.models import Policy, RunRecord, StoredRun, Verdict
+from perfgate.models import BROKEN_EXIT_CODES, Policy, RunRecord, StoredRun, Verdict
 from perfgate.models.base import Frozen
 from perfgate.pipeline.history import HistoryLocation, locate_history
 from perfgate.pipeline.load_model import LoadModelSource, with_load_model
@@ -54,7 +54,10 @@ def locate_run_history(baselines: Path, scenario: str | None, loaded: LoadedRun)
 
 
 def check_candidate(path: Path, record: RunRecord) -> None:
-    """A run that did no work is bad input, never a regression."""
+    """A run that did no work is bad input, never a regression; one k6 stopped (exit 104/107/108/110)
+    is a broken run whatever it measured, so it passes here to be reported as broken."""
+    if record.context.k6_exit_code in BROKEN_EXIT_CODES:
+        return
     requests = record.context.http_reqs
     if requests is None:
         value = record.value("http_reqs", "count")
@@ -87,17 +90,22 @@ def _broken_verdict(loaded: LoadedRun, scenario: str, source: str, reason: str) 
         scenario=scenario,
         source=source,
         history_runs=0,
-        summary=summarize_run(loaded.record),
+        summary=summarize_run(loaded.record) if loaded.record.metrics else [],
         resources=summarize_resources(loaded.record),
     )
 
 
-def with_run_facts(verdict: Verdict, record: RunRecord, policy: Policy) -> Verdict:
-    """The verdict with k6's own outcome, the list of what was (not) gated and the run's own notes."""
+def with_run_facts(verdict: Verdict, loaded: LoadedRun, policy: Policy) -> Verdict:
+    """The verdict with k6's own outcome (and k6's last log lines, when k6 stopped the run), the
+    list of what was (not) gated and the run's own notes."""
+    record = loaded.record
     gated, not_gated = gate_coverage(record, policy)
+    k6 = k6_outcome(record, policy)
+    if loaded.meta is not None and loaded.meta.k6_log_tail:
+        k6 = k6.model_copy(update={"log_tail": loaded.meta.k6_log_tail})
     return verdict.model_copy(
         update={
-            "k6": k6_outcome(record, policy),
+            "k6": k6,
             "gated": gated,
             "not_gated": not_gated,
             "notices": [*verdict.notices, *record.notes],
@@ -123,7 +131,7 @@ def compare(
 ) -> Verdict:
     """`candidate_runs` > 1: `loaded` pools that many runs of the same code (`pool_runs`)."""
     verdict = _judge(loaded, selection, policy, scenario, source, today, candidate_runs)
-    return with_run_facts(verdict, loaded.record, policy)
+    return with_run_facts(verdict, loaded, policy)
 
 
 def _judge(
@@ -241,7 +249,7 @@ def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
             if broken is not None
             else _verdict_without_history(loaded, scenario, source, reason)
         )
-        verdict = with_run_facts(verdict, loaded.record, policy)
+        verdict = with_run_facts(verdict, loaded, policy)
         return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))
     where = locate_run_history(options.baselines, options.scenario, loaded)
     selection = comparable_runs(loaded, BaselineStore(where.root).summaries(where.scenario))

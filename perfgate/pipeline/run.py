@@ -7,17 +7,18 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
-from perfgate.adapters.k6_inspect import env_args
+from perfgate.adapters.k6_inspect import K6InspectRefused, env_args
 from perfgate.adapters.k6_runner import RawOutput, find_k6, run_k6
 from perfgate.adapters.profiles import load_profile
 from perfgate.adapters.resources import ResourceSampler, check_pid
 from perfgate.adapters.target import RunningTarget, free_port, start_target
 from perfgate.core.segments import MAX_SEGMENTS, split
 from perfgate.errors import UsageError
-from perfgate.models import RunMeta
+from perfgate.models import BROKEN_EXIT_CODES, LoadFingerprint, RunMeta
 from perfgate.models.base import Frozen
 from perfgate.paths import NOTES_CONF, REPO_ROOT
 from perfgate.pipeline.analyze import Analysis, AnalyzeRequest, analyze
@@ -114,15 +115,29 @@ def _target(request: RunRequest, say: Progress) -> tuple[AbstractContextManager[
     return nullcontext(), base_url
 
 
+LoadModel = tuple[dict[str, Any] | None, LoadFingerprint | None, K6InspectRefused | None]
+
+
+def _load_model(source: LoadModelSource) -> LoadModel:
+    """(options, load model, None), or (None, None, k6's refusal): k6 run refuses such a script
+    too, and its exit code (104/107) and log then make the run a broken one to report."""
+    try:
+        options, fingerprint = resolve_options(source)
+    except K6InspectRefused as refused:
+        return None, None, refused
+    return options, fingerprint, None
+
+
 def run_profile(request: RunRequest, say: Progress) -> RunMeta:
     """Start the target if asked, run k6 once into `request.run_dir`, stop the target.
 
     The script runs with its own options, or with the profile's (`--config`) when one is given;
-    the load model is what k6 consolidates from both (`k6 inspect`).
+    the load model is what k6 consolidates from both (`k6 inspect`). A script `k6 inspect`
+    refuses is still run: k6's own exit code (104/107) and log make it a broken run to report.
     """
     script = _check_request(request)
     source = LoadModelSource(script=script, profile=request.profile, env=request.env, k6=request.k6)
-    options, fingerprint = resolve_options(source)
+    options, fingerprint, refused = _load_model(source)
     profile = load_profile(request.profile) if request.profile is not None else None
     k6 = find_k6(request.k6)
     request.run_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +149,7 @@ def run_profile(request: RunRequest, say: Progress) -> RunMeta:
         sampler = ResourceSampler(pid) if pid is not None else None
         what = f"profile {profile.name}" if profile is not None else f"{script.name} with its own options"
         say(f"running k6: {what} against {base_url} → {request.run_dir}")
-        return run_k6(
+        meta = run_k6(
             k6=k6,
             script=script,
             profile=profile,
@@ -148,9 +163,12 @@ def run_profile(request: RunRequest, say: Progress) -> RunMeta:
             fingerprint=fingerprint,
             options=options,
             extra_args=env_args(request.env),
-            script_ended_ok=True,
+            broken_ok=True,
             segment=split(request.segment[1], request.segment[0]) if request.segment else None,
         )
+    if refused is not None and meta.k6_exit_code not in BROKEN_EXIT_CODES:
+        raise refused  # k6 ran what `k6 inspect` refused: the load model stays unknown
+    return meta
 
 
 def run_and_analyze(run: RunRequest, history: AnalyzeRequest, *, now: datetime, say: Progress) -> Analysis:

@@ -22,7 +22,8 @@ def _observed(item: CrossedThreshold) -> str:
 
 
 def k6_lines(verdict: Verdict) -> list[str]:
-    """k6's exit code in words and each crossed threshold; empty when k6's outcome is unknown."""
+    """k6's exit code in words, each crossed threshold and, when k6 stopped the run, its last log
+    lines; empty when k6's outcome is unknown."""
     k6 = verdict.k6
     if k6.exit_code is None and not k6.crossed:
         return []
@@ -33,6 +34,9 @@ def k6_lines(verdict: Verdict) -> list[str]:
         effect = "fails the gate" if k6.gating else "advisory (policy k6_thresholds: advisory)"
         lines[0] += f"; {len(k6.crossed)} threshold(s) crossed, {effect}:"
         lines += [f"  {one_line(c.metric)}: {one_line(c.expression)}{_observed(c)}" for c in k6.crossed]
+    if k6.log_tail:
+        lines.append("k6's last log lines (k6's own text, shown as data):")
+        lines += [f"  | {one_line(line)}" for line in k6.log_tail]
     return lines
 
 

@@ -27,6 +27,7 @@ from perfgate.core.render.formatting import (
     one_line,
     short_metric,
 )
+from perfgate.core.render.gate_facts import coverage_lines, k6_lines
 from perfgate.core.render.html_style import CSP, CSS, VERDICT_SYMBOL
 from perfgate.core.render.sections import (
     ack_snippet,
@@ -210,6 +211,20 @@ def _this_run(verdict: Verdict, run: RunRecord | None) -> str:
     return f"<section><h2>This run</h2>{grid}{table}</section>"
 
 
+def _gate_facts(verdict: Verdict) -> str:
+    """k6's own verdict (exit code, crossed thresholds, its last log lines) and what was gated:
+    the same lines as the text and Markdown reports."""
+    k6, coverage = k6_lines(verdict), coverage_lines(verdict)
+    if not (k6 or coverage):
+        return ""
+    open_attr = " open" if verdict.k6.crossed or verdict.k6.log_tail else ""
+    text = html.escape("\n".join([*k6, *coverage]))
+    return (
+        f"<section><details{open_attr}><summary>k6's verdict and what was gated</summary>"
+        f"<pre>{text}</pre></details></section>"
+    )
+
+
 def _notices(verdict: Verdict) -> str:
     if not verdict.notices:
         return ""
@@ -241,6 +256,7 @@ def render_html(
         _change_points(change_points),
         _healing(plan),
         _this_run(verdict, run),
+        _gate_facts(verdict),
         _notices(verdict),
         "<footer>perfgate report</footer>",
         "</main>",

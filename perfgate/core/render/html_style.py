@@ -32,7 +32,7 @@ main { max-width: 1180px; margin: 0 auto; padding: 0 20px 32px; }
 .banner .context { margin: 0; opacity: .85; font-size: 13px; }
 .v-regression { background: var(--regression); } .v-warn { background: #bf8700; }
 .v-noise { background: #6e7781; } .v-improvement, .v-pass { background: var(--pass); }
-.v-no_baseline { background: var(--no_baseline); }
+.v-no_baseline { background: var(--no_baseline); } .v-broken { background: var(--broken); }
 h2 { font-size: 18px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 table { border-collapse: collapse; width: 100%; font-size: 14px; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; }
