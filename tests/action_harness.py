@@ -13,7 +13,9 @@ runs `bash --noprofile --norc -eo pipefail {0}`. Like the runner (actions/runner
 
 `uses:` steps are not downloaded: a stub per action (`STUBS`, keyed by `owner/repo`) returns its
 outputs and is recorded in `result.uses` with the evaluated `with:`, so a test can see what the
-action would have done. Unknown actions fail loudly. `replace_run={step_id: script}` swaps one
+action would have done. A stub gets the job's PATH additions (as `core.addPath` would extend them)
+and fails the step by raising `StubFailure`; `continue-on-error: true` keeps the job going with the
+step's outcome `failure`, as the runner does. Unknown actions fail loudly. `replace_run={step_id: script}` swaps one
 step's script (recorded in the step) — e.g. the pip install, which would need the network.
 """
 
@@ -32,22 +34,33 @@ from typing import Any
 import yaml
 from gha_expressions import condition, interpolate, to_str
 
-Stub = Callable[[dict[str, str]], dict[str, str]]
+Stub = Callable[[dict[str, str], list[str]], dict[str, str]]
+
+
+class StubFailure(Exception):
+    """Raised by a stub: the action failed (e.g. a download that needs the network)."""
+
+
 _ANNOTATION = re.compile(r"^::(error|warning|notice)(?: ([^:]*))?::(.*)$")
 
 
-def _stub_setup_python(with_: dict[str, str]) -> dict[str, str]:
+def _stub_setup_python(with_: dict[str, str], path: list[str]) -> dict[str, str]:
     return {"python-path": sys.executable, "python-version": with_.get("python-version", "")}
 
 
-def _stub_upload_artifact(with_: dict[str, str]) -> dict[str, str]:
+def _stub_upload_artifact(with_: dict[str, str], path: list[str]) -> dict[str, str]:
     assert Path(with_["path"]).exists(), f"upload-artifact: {with_['path']} does not exist"
     return {"artifact-id": "1", "artifact-url": f"https://example.invalid/artifacts/{with_['name']}"}
+
+
+def _stub_setup_k6(with_: dict[str, str], path: list[str]) -> dict[str, str]:
+    raise StubFailure(f"setup-k6-action: cannot download k6 {with_.get('k6-version')} (no network here)")
 
 
 STUBS: dict[str, Stub] = {
     "actions/setup-python": _stub_setup_python,
     "actions/upload-artifact": _stub_upload_artifact,
+    "grafana/setup-k6-action": _stub_setup_k6,
 }
 
 
@@ -211,7 +224,11 @@ def _run_stub(job: Job, step: dict[str, Any], result: StepResult, stubs: Mapping
     result.with_ = {
         k: interpolate(to_str(v), job.contexts, job.failed) for k, v in (step.get("with") or {}).items()
     }
-    result.outputs = stubs[name](result.with_)
+    try:
+        result.outputs = stubs[name](result.with_, job.path)
+    except StubFailure as exc:
+        result.stderr, result.outcome = str(exc), "failure"
+        return
     result.outcome = "success"
 
 
@@ -266,7 +283,8 @@ def _step(state: Job, index: int, step: dict[str, Any], stubs: Mapping[str, Stub
             _run_stub(state, step, result, stubs)
         else:
             _run_script(state, step, result, index)
-        state.failed = state.failed or result.outcome == "failure"
+        continues = to_str(step.get("continue-on-error", False)) == "true"
+        state.failed = state.failed or (result.outcome == "failure" and not continues)
     state.contexts["steps"][result.id] = {"outputs": result.outputs, "outcome": result.outcome}
     state.contexts["env"] = {**state.contexts["env"], **state.env}
     return result

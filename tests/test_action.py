@@ -220,3 +220,48 @@ def test_repeats_are_pooled_and_each_run_is_recorded(
     verdict = json.loads((run_dir / "verdict.json").read_text())
     assert any("2 runs of the same code pooled" in notice for notice in verdict["notices"])
     assert len(list((workspace.root / "baselines").rglob("runs/*.json"))) == before + 2
+
+
+@pytest.mark.k6
+def test_a_script_k6_refuses_is_a_broken_run_that_fails_the_gate_and_is_not_recorded(
+    workspace: Workspace,
+) -> None:
+    """k6-version 2.3.0 cannot be downloaded here (the setup-k6-action stub fails, as it would
+    offline): the job warns and runs the bundled k6, which records its own version. The script
+    throws in init: k6 exits 107 with no summary, and the run is `broken`."""
+    (workspace.root / "broken.js").write_text(
+        "throw new Error('boom in init');\nexport default function () {}\n"
+    )
+    before = (
+        sorted((workspace.root / "baselines").rglob("*.json"))
+        if (workspace.root / "baselines").exists()
+        else []
+    )
+    result = workspace.run(
+        target="url",
+        profile="",
+        script="broken.js",
+        record="true",
+        **{"base-url": "http://127.0.0.1:9", "k6-version": "2.3.0"},
+    )
+    assert result.step("setup-k6").outcome == "failure" and result.step("k6").outcome == "success"
+    (setup,) = [s for s in result.steps if s.id == "setup-k6"]
+    assert setup.with_ == {"k6-version": "2.3.0"}
+    warnings = [a for a in result.annotations if a["level"] == "warning"]
+    assert any("k6 2.3.0 was not installed" in a["message"] for a in warnings)
+    assert result.outputs["k6-version"] == "1.1.0"
+    assert result.outputs["verdict"] == "broken"
+    assert result.step("report").outcome == "success" and result.step("gate").outcome == "failure"
+    assert not result.success
+    errors = [a for a in result.annotations if a["level"] == "error" and "broken" in a.get("title", "")]
+    assert errors and "boom in init" in errors[0]["message"]
+    assert "not recorded: a broken run is never a baseline" in result.step("report").stdout
+    after = (
+        sorted((workspace.root / "baselines").rglob("*.json"))
+        if (workspace.root / "baselines").exists()
+        else []
+    )
+    assert after == before
+    verdict = json.loads((Path(result.outputs["run-dir"]) / "verdict.json").read_text())
+    assert verdict["k6"]["exit_code"] == 107 and verdict["k6"]["version"] == "1.1.0"
+    assert any("boom in init" in line for line in verdict["k6"]["log_tail"])

