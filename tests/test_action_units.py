@@ -188,7 +188,9 @@ def test_a_broken_run_is_one_error_with_k6s_last_line_as_data() -> None:
     assert text.count("\n") == 1 and text.startswith("::error ")
     (one,) = parse_annotations(text)
     assert one["title"] == "perfgate: broken run" and one["file"] == "load.js"
-    assert one["message"].endswith("k6's last log line: " + hostile)
+    assert one["message"].endswith(
+        "k6's last log line: " + hostile.replace("::", ":%3A")
+    )  # data, not a command
 
 
 def test_one_issue_per_regressed_metric_with_a_stable_key() -> None:

@@ -6,6 +6,7 @@ v1.1.0 gives them (/work/shared/k6-facts, section 5): a throw in init 107, a bad
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from pathlib import Path
@@ -17,10 +18,10 @@ from perfgate.cli import main
 from perfgate.errors import K6Error
 
 NO_SERVER = "http://127.0.0.1:9"
-ONCE = "export const options = { iterations: 1 };\n"
+ONCE = "export const options = { vus: 1, iterations: 1 };\n"
 SCRIPTS = {
     "init-throws": "throw new Error('boom in init');\nexport default function () {}\n",
-    "bad-threshold": "export const options = { thresholds: { iterations: ['p95<1'] } };\n"
+    "bad-threshold": "export const options = { vus: 1, iterations: 1, thresholds: { iterations: ['p95<1'] } };\n"
     "export default function () {}\n",
     "abort": "import exec from 'k6/execution';\n"
     + ONCE
@@ -67,8 +68,12 @@ def test_a_run_k6_stops_or_refuses_is_broken_with_k6s_evidence(tmp_path: Path, c
     assert all("\n" not in line and len(line) <= 300 for line in k6["log_tail"])
     assert (run_dir / "summary.json").is_file() == summary
     assert not (tmp_path / "baselines").exists() or not list((tmp_path / "baselines").rglob("*.json"))
-    for name in ("report.md", "report.html", "verdict.json"):
-        assert k6_text in (run_dir / name).read_text(encoding="utf-8"), name
+    for name, shown in (
+        ("report.md", k6_text),
+        ("report.html", html.escape(k6_text)),
+        ("verdict.json", k6_text),
+    ):
+        assert shown in (run_dir / name).read_text(encoding="utf-8"), name
     assert 'type="broken"' in (run_dir / "junit.xml").read_text(encoding="utf-8")
     assert "BROKEN RUN" in (run_dir / "report.md").read_text(encoding="utf-8")
     meta = json.loads((run_dir / "run-meta.json").read_text())
@@ -111,3 +116,16 @@ def test_without_broken_ok_the_runner_still_raises(tmp_path: Path) -> None:
             timeout_s=60,
         )
     assert not (tmp_path / "run" / "run-meta.json").exists()
+
+
+@pytest.mark.k6
+def test_a_plan_k6_rejects_but_would_still_run_is_bad_input_and_never_run(tmp_path: Path) -> None:
+    """`vus: __ENV.VUS` without -e: `k6 run` would start with a default plan (exit 0), so perfgate
+    refuses it (exit 3, naming -e) before any load is sent, instead of a broken run."""
+    script = tmp_path / "env.js"
+    script.write_text(
+        "export const options = { vus: __ENV.VUS, duration: '1s' };\nexport default function () {}\n"
+    )
+    argv = ["run", "--script", str(script), "--base-url", NO_SERVER, "--runs-dir", str(tmp_path / "runs")]
+    assert main(argv) == 3
+    assert not (tmp_path / "runs").exists()

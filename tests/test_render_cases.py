@@ -139,7 +139,7 @@ _REASONS: dict[VerdictKind, str] = {
 }
 # k6's stderr of a script that throws in init (k6 v1.1.0, as `perfgate run` keeps it in run-meta).
 BROKEN_LOG_TAIL = [
-    'time="2026-11-01T02:00:00Z" level=error msg="Error: boom in init\n\tat file:///w/broken.js:1:7(3)\n" '
+    'time="2026-11-01T02:00:00Z" level=error msg="Error: boom in init\\n\\tat file:///w/broken.js:1:7(3)\\n" '
     'hint="script exception"',
 ]
 _MOVED: dict[VerdictKind, dict[str, tuple[float, str]]] = {

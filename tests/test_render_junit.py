@@ -37,8 +37,16 @@ def test_every_verdict_is_valid_junit(kind: VerdictKind) -> None:
     skipped = [c for c in cases if c.find("skipped") is not None]
     assert int(suite.attrib["failures"]) == len(failures)
     assert int(suite.attrib["skipped"]) == len(skipped)
-    assert bool(failures) == (kind == "regression")
+    assert bool(failures) == (kind in ("regression", "broken"))
     assert (len(skipped) == len(cases)) == (kind == "no_baseline")
+
+
+def test_a_broken_run_carries_k6s_last_log_lines() -> None:
+    suite = _parse(render_junit(make_verdict("broken"))).find("testsuite")
+    assert suite is not None
+    failure = suite.find("testcase/failure")
+    assert failure is not None and failure.attrib["type"] == "broken"
+    assert "k6 exited 107" in failure.attrib["message"] and "boom in init" in (failure.text or "")
 
 
 def test_regression_case_carries_its_evidence() -> None:

@@ -33,15 +33,21 @@ from perfgate.errors import InputDataError, K6Error
 
 INSPECT_TIMEOUT_S = 60.0
 LOAD_MODEL_REFUSAL = "k6 cannot work out the load model"
+_NO_VUS = "the number of VUs must be more than 0"
 _ENV_HINT = "options built from __ENV need their values: pass them with -e KEY=VALUE (as with k6 run)"
 
 
 class K6InspectRefused(InputDataError):
-    """k6 refused the script (syntax, init exception, invalid options): k6's exit code kept."""
+    """k6 refused the script (syntax, init exception, invalid options): k6's exit code kept.
 
-    def __init__(self, script: Path, problem: str, k6_exit_code: int) -> None:
+    `k6_run_starts`: the one refusal `k6 run` does not share. A plan that sets no VUs anywhere
+    (`vus: __ENV.VUS` without -e, or `iterations` alone) is refused by `k6 inspect
+    --execution-requirements`, while `k6 run` starts it with 1 VU."""
+
+    def __init__(self, script: Path, problem: str, k6_exit_code: int, *, k6_run_starts: bool = False) -> None:
         super().__init__(script, problem)
         self.k6_exit_code = k6_exit_code
+        self.k6_run_starts = k6_run_starts
 
 
 def env_args(env: Mapping[str, str]) -> list[str]:
@@ -91,7 +97,8 @@ def run_k6_inspect(
     if done.returncode != 0:
         message = parse_k6_error(done.stderr) or f"k6 inspect exited {done.returncode}"
         hint = f" ({_ENV_HINT})" if consolidated and "__ENV" in _read(script) else ""
-        raise K6InspectRefused(script, f"{refusal}: {message}{hint}", done.returncode)
+        starts = _NO_VUS in done.stderr
+        raise K6InspectRefused(script, f"{refusal}: {message}{hint}", done.returncode, k6_run_starts=starts)
     try:
         options = json.loads(done.stdout)
     except json.JSONDecodeError as exc:

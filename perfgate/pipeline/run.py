@@ -119,11 +119,14 @@ LoadModel = tuple[dict[str, Any] | None, LoadFingerprint | None, K6InspectRefuse
 
 
 def _load_model(source: LoadModelSource) -> LoadModel:
-    """(options, load model, None), or (None, None, k6's refusal): k6 run refuses such a script
-    too, and its exit code (104/107) and log then make the run a broken one to report."""
+    """(options, load model, None), or (None, None, k6's refusal) when `k6 run` refuses the script
+    as well: its exit code (104/107) and log then make the run a broken one to report. A plan
+    k6 run would still start (no VUs set: `vus: __ENV.VUS` without -e) is bad input, never run."""
     try:
         options, fingerprint = resolve_options(source)
     except K6InspectRefused as refused:
+        if refused.k6_run_starts:
+            raise
         return None, None, refused
     return options, fingerprint, None
 
@@ -132,8 +135,8 @@ def run_profile(request: RunRequest, say: Progress) -> RunMeta:
     """Start the target if asked, run k6 once into `request.run_dir`, stop the target.
 
     The script runs with its own options, or with the profile's (`--config`) when one is given;
-    the load model is what k6 consolidates from both (`k6 inspect`). A script `k6 inspect`
-    refuses is still run: k6's own exit code (104/107) and log make it a broken run to report.
+    the load model is what k6 consolidates from both (`k6 inspect`). A script k6 refuses is still
+    run: k6's own exit code (104/107) and log make it a broken run to report.
     """
     script = _check_request(request)
     source = LoadModelSource(script=script, profile=request.profile, env=request.env, k6=request.k6)

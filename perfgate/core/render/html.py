@@ -217,7 +217,7 @@ def _gate_facts(verdict: Verdict) -> str:
     k6, coverage = k6_lines(verdict), coverage_lines(verdict)
     if not (k6 or coverage):
         return ""
-    open_attr = " open" if verdict.k6.crossed or verdict.k6.log_tail else ""
+    open_attr = " open" if verdict.k6.fails_gate or verdict.k6.log_tail else ""
     text = html.escape("\n".join([*k6, *coverage]))
     return (
         f"<section><details{open_attr}><summary>k6's verdict and what was gated</summary>"

@@ -95,7 +95,8 @@ def _placeholder(suite: ET.Element, verdict: Verdict) -> bool | None:
         ET.SubElement(case, "skipped", message=_x(verdict.reason))
         return False
     if verdict.verdict == "broken":
-        ET.SubElement(case, "failure", type="broken", message=_x(verdict.reason))
+        failure = ET.SubElement(case, "failure", type="broken", message=_x(verdict.reason))
+        failure.text = "\n".join(_x(line) for line in verdict.k6.log_tail) or None  # k6's own last lines
         return True
     ET.SubElement(case, "system-out").text = _x(f"{verdict.verdict}: {verdict.reason}")
     return None

@@ -169,8 +169,9 @@ def render_markdown(
         lines += [escape_md(resources[0].upper() + resources[1:]) + ".", ""]
     facts = [*k6_lines(verdict), *coverage_lines(verdict)]
     if facts:
+        shown = " open" if verdict.k6.fails_gate or verdict.k6.log_tail else ""  # what failed the run
         lines += [
-            "<details><summary>k6's verdict and what was gated</summary>",
+            f"<details{shown}><summary>k6's verdict and what was gated</summary>",
             "",
             "```text",
             *(fact.replace("`", "'") for fact in facts),
