@@ -17,6 +17,7 @@ from perfgate.models.heal import (
     ThresholdEvidence,
 )
 from perfgate.models.history import HISTORY_SCHEMA_VERSION, StoredRun
+from perfgate.models.k6_exit import BROKEN_EXIT_CODES, K6_EXIT_MEANINGS
 from perfgate.models.policy import (
     Acknowledgement,
     HealingPolicy,
@@ -26,8 +27,6 @@ from perfgate.models.policy import (
     default_rules,
 )
 from perfgate.models.run import (
-    BROKEN_EXIT_CODES,
-    K6_EXIT_MEANINGS,
     CheckResult,
     LoadFingerprint,
     MetricKey,
