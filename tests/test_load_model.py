@@ -69,6 +69,26 @@ def test_options_from_env_need_e_and_say_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.k6
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("{ duration: '2s' }", {"vus": 1, "duration": "2s", "iterations": None}),
+        ("{ iterations: 6 }", {"vus": 1, "duration": None, "iterations": 6}),
+        ("{ vus: 3, iterations: 6 }", {"vus": 3, "duration": None, "iterations": 6}),
+    ],
+)
+def test_a_plan_without_vus_gets_k6_runs_default_of_one(
+    tmp_path: Path, options: str, expected: dict[str, object]
+) -> None:
+    """`k6 inspect --execution-requirements` refuses `iterations` or `duration` alone (no VUs),
+    `k6 run` starts them with 1 VU: the load model is what k6 run does."""
+    script = tmp_path / "plain.js"
+    script.write_text(f"export const options = {options};\nexport default function () {{}}\n")
+    model = _model(script)
+    assert {key: getattr(model, key) for key in expected} == expected
+
+
+@pytest.mark.k6
 def test_the_demo_history_is_still_one_load_model() -> None:
     """The 20 stored runs carry the older digest (script text included): mapped on read."""
     runs = BaselineStore(REPO / "baselines").runs("notes-smoke")

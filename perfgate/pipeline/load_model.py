@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import Field
 
-from perfgate.adapters.k6_inspect import run_k6_inspect
+from perfgate.adapters.k6_inspect import K6InspectRefused, run_k6_inspect
 from perfgate.adapters.k6_runner import find_k6
+from perfgate.adapters.loadtest_files import load_loadtest_file
 from perfgate.adapters.profiles import compute_fingerprint, load_profile
 from perfgate.adapters.run_dir import LoadedRun
 from perfgate.core.load_model import contradiction
@@ -82,16 +83,41 @@ def resolve_options(source: LoadModelSource) -> tuple[dict[str, Any], LoadFinger
 
 
 def inspect_options(source: LoadModelSource) -> dict[str, Any]:
-    """k6's consolidated options for the script, with the profile applied as `--config`."""
+    """k6's consolidated options for the script, with the profile applied as `--config`.
+
+    `k6 inspect --execution-requirements` (k6 1.1.0) refuses a plan that sets no VUs at all
+    (`duration: '30s'` or `iterations: 10` alone), while `k6 run` starts it with its default of
+    1 VU. When neither the script's inline options nor the profile name `vus`, that default is
+    added as the lowest layer (a `--config` value, below the script's own options) and k6 asked
+    again. A script that names `vus` but leaves it unset (`vus: __ENV.VUS` without -e) stays
+    refused: the user meant a number and forgot to pass it."""
     assert source.script is not None
     k6 = find_k6(source.k6)
-    if source.profile is None:
+    profile = load_profile(source.profile).options if source.profile is not None else None
+    try:
+        return _inspect(k6, source, profile)
+    except K6InspectRefused as refused:
+        if not refused.k6_run_starts or "vus" in (profile or {}) or _names_vus(source.script):
+            raise
+        return _inspect(k6, source, {**(profile or {}), "vus": 1})
+
+
+def _inspect(k6: Path, source: LoadModelSource, config: dict[str, Any] | None) -> dict[str, Any]:
+    assert source.script is not None
+    if config is None:
         return run_k6_inspect(k6, source.script.resolve(), env=source.env)
-    profile = load_profile(source.profile)
     with tempfile.TemporaryDirectory(prefix="perfgate-profile-") as temp:
-        config = Path(temp) / "k6-config.json"
-        config.write_text(json.dumps(profile.options), encoding="utf-8")
-        return run_k6_inspect(k6, source.script.resolve(), config=config, env=source.env)
+        path = Path(temp) / "k6-config.json"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        return run_k6_inspect(k6, source.script.resolve(), config=path, env=source.env)
+
+
+def _names_vus(script: Path) -> bool:
+    """The script's inline options have a `vus` key (True too when they cannot be read)."""
+    try:
+        return "vus" in load_loadtest_file(script).options
+    except InputDataError:
+        return True
 
 
 def with_load_model(path: Path, loaded: LoadedRun, source: LoadModelSource) -> LoadedRun:
