@@ -176,14 +176,9 @@ def test_annotations_per_finding() -> None:
 
 def test_a_broken_run_is_one_error_with_k6s_last_line_as_data() -> None:
     hostile = 'level=error msg="boom"\n::warning title=x::injected %0A'
-    verdict = Verdict(
-        verdict="broken",
-        reason="Broken run: k6 exited 107 (script error): the test did not run as written.",
-        scenario="s",
-        source="run",
-        history_runs=0,
-        k6=K6Outcome(exit_code=107, meaning="script error", log_tail=["first", hostile]),
-    )
+    k6 = K6Outcome(exit_code=107, meaning="script error", log_tail=["first", hostile])
+    reason = "Broken run: k6 exited 107 (script error): the test did not run as written."
+    verdict = VERDICT.model_copy(update={"verdict": "broken", "reason": reason, "findings": [], "k6": k6})
     text = "".join(actions.finding_annotations(verdict, file="load.js"))
     assert text.count("\n") == 1 and text.startswith("::error ")
     (one,) = parse_annotations(text)
