@@ -9,14 +9,12 @@ nothing reads the environment. What each step does: pipeline/action.py's docstri
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from perfgate.cli.options import Handler
 from perfgate.pipeline.action_steps import CHOICES
 from perfgate.settings import Settings
-
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
 
 def _opt(value: str) -> str | None:

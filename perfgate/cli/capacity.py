@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.options import Handler
 from perfgate.cli.output import emit
 from perfgate.errors import UsageError
 from perfgate.paths import CAPACITY_PROFILE, NOTES_SCRIPT
 from perfgate.settings import Settings
 
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 FORMATS = ("text", "markdown", "json", "html")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -12,13 +11,12 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from perfgate.cli.options import add_output_options, add_policy_option
+from perfgate.cli.options import WORDS_FORMATS, Handler, add_output_options, add_policy_option
 from perfgate.errors import UsageError
 from perfgate.models.compare import CompareRequest
 from perfgate.settings import Settings
 
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
-FORMATS = ("text", "markdown", "json")
+FORMATS = WORDS_FORMATS
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:

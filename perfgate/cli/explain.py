@@ -8,16 +8,14 @@ and the exit code are the analyzer's either way.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from perfgate.cli.options import add_history_options, add_output_options
+from perfgate.cli.options import WORDS_FORMATS, Handler, add_history_options, add_output_options
 from perfgate.settings import Settings
 
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
-FORMATS = ("text", "markdown", "json")
+FORMATS = WORDS_FORMATS
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:

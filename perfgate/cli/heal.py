@@ -11,17 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from perfgate.cli.load_model_args import add_load_model_args, load_model_source
-from perfgate.cli.options import add_history_options, add_output_options
+from perfgate.cli.options import Handler, add_history_options, add_output_options
 from perfgate.errors import UsageError
 from perfgate.settings import Settings
-
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:

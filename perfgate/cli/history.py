@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from perfgate.cli.options import add_history_options, add_output_options
+from perfgate.cli.options import Handler, add_history_options, add_output_options
 from perfgate.core.render import render_trend_text
 from perfgate.models import StoredRun
 from perfgate.settings import Settings
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
     from perfgate.pipeline.history import HistoryRequest
 
 ONLY_ONE = "scenario (default: the only one)"
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from perfgate.cli.options import Handler
 from perfgate.settings import Settings
-
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:

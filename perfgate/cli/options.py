@@ -13,10 +13,16 @@ An absent --baselines/--policy falls back to $PERFGATE_BASELINES/$PERFGATE_POLIC
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
-from perfgate.settings import FORMATS
+from perfgate.settings import FORMATS, Settings
+
+# What every command module's `add_parsers` maps a command name to: (args, settings, stdout) -> exit code.
+Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
+# The formats of the commands that print one report in words (compare, explain).
+WORDS_FORMATS = ("text", "markdown", "json")
 
 BASELINES_HELP = "folder holding the scenario folders (baselines/), or one scenario's folder"
 

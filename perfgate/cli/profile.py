@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from perfgate.cli.options import Handler
 from perfgate.errors import UsageError
 from perfgate.settings import Settings
 
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 _GAP = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)?$")
 _UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 LOG_FORMATS = ("auto", "combined", "common", "jsonl", "csv")

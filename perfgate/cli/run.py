@@ -6,19 +6,17 @@ import argparse
 import re
 import shlex
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from perfgate.cli.load_model_args import add_load_model_args, load_model_source
-from perfgate.cli.options import add_history_options, add_output_options
+from perfgate.cli.options import Handler, add_history_options, add_output_options
 from perfgate.errors import UsageError
 from perfgate.models import BROKEN_EXIT_CODES, K6_EXIT_MEANINGS
 from perfgate.paths import BUNDLED_BASELINES, BUNDLED_PROFILE, NOTES_SCRIPT
 from perfgate.settings import Settings
 
-Handler = Callable[[argparse.Namespace, Settings, TextIO], int]
 _FAULT_RE = re.compile(r"^[a-z_]+=[0-9]+(\.[0-9]+)?$")
 
 
