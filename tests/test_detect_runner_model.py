@@ -13,7 +13,7 @@ from test_detect_synth import ENDPOINTS, synth_run
 
 from perfgate.core.detect import Detection, detect_regressions
 from perfgate.core.detect.runner import PROBE, judge_runner_load, runner_signals
-from perfgate.models import Policy, RunRecord
+from perfgate.models import Policy, RunnerEvidence, RunRecord
 
 TODAY = date(2026, 12, 3)
 
@@ -173,3 +173,28 @@ def test_an_endpoint_a_global_slowdown_did_not_touch_stays_in_the_reference() ->
     detection = _detect(_swinging(rng, 1.0, endpoint_scale=slowed), history)
     assert _regressed(detection) >= set(slowed), detection.reason
     assert "get_note" not in _regressed(detection)
+
+
+@pytest.mark.parametrize(
+    ("probe_after", "expected"),
+    [(1.0, "regression"), (2.6, "noise"), (1.3, "regression")],
+    ids=["probe as usual", "probe x2.6 after k6", "probe x1.3 (not busy)"],
+)
+@pytest.mark.parametrize("seed", range(3))
+def test_a_short_history_uses_the_busy_probe(seed: int, probe_after: float, expected: str) -> None:
+    """Five history runs are too few for the runner model; a global +25 % whose run ended on a
+    runner the calibration probe measured ×2.6 slower is the runner's (seen on httpbin while
+    other test suites started mid-run), the same shift with a usual probe is the code's."""
+    rng = np.random.default_rng(seed)
+    history = [  # as tight as the real five (p95 within ±2 %)
+        _with_probe(synth_run(rng, noise=0.01), QUIET_PROBE_MS * float(np.exp(rng.normal(0, 0.05))))
+        for _ in range(5)
+    ]
+    run = synth_run(rng, noise=0.01, scale=1.25)
+    evidence = RunnerEvidence(
+        cpus=2, interval_s=0.5, probe_before_ms=QUIET_PROBE_MS, probe_after_ms=QUIET_PROBE_MS * probe_after
+    )
+    detection = _detect(run.model_copy(update={"runner": evidence}), history)
+    assert detection.verdict == expected, detection.reason
+    if expected == "noise":
+        assert "busy runner" in detection.reason and "re-run" in detection.advice

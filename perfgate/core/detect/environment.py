@@ -33,10 +33,19 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from perfgate.core.detect.extract import LOCATION_STAT, LOG_EPSILON, Target, raw_values, stat_value
+from perfgate.core.detect.extract import (
+    LOCATION_STAT,
+    LOG_EPSILON,
+    PROBE_SIGNAL,
+    Target,
+    raw_values,
+    stat_value,
+)
 from perfgate.core.detect.robust import FloatArray, mad_df, mad_sigma, prediction_z, robust_center_scale
-from perfgate.core.detect.runner import PROBE, RunnerJudgement
+from perfgate.core.detect.runner import BUSY_PROBE, PROBE, RunnerJudgement
 from perfgate.models import RunRecord
+
+MIN_PROBE_RUNS = 3  # history runs with a probe before a busy probe can excuse a global slowdown
 
 RUNNER_SIGNALS = ("k6_overhead_ms", "http_req_sending_ms", "http_req_receiving_ms", "http_req_blocked_ms")
 SIGNAL_FLOOR = 0.05
@@ -280,6 +289,19 @@ def contention_z(
     return float(np.median(zs)) if zs else None
 
 
+def busy_probe(history: Sequence[Mapping[str, float]], candidate: Mapping[str, float]) -> float | None:
+    """The candidate's probe time over the history's median, when at least ×1.5 (`BUSY_PROBE`).
+
+    Used where the runner model cannot judge (a history shorter than its minimum, or a load beyond
+    the history's): a runner measured that much slower explains a global slowdown, which is then
+    the environment's (noise, re-run advised) rather than the code's."""
+    probes = [row[PROBE_SIGNAL] for row in history if row.get(PROBE_SIGNAL, 0) > 0]
+    if candidate.get(PROBE_SIGNAL, 0) <= 0 or len(probes) < MIN_PROBE_RUNS:
+        return None
+    ratio = candidate[PROBE_SIGNAL] / float(np.median(probes))
+    return ratio if np.log(ratio) >= BUSY_PROBE else None
+
+
 def attribute_shift(
     shift: SharedShift,
     history: Sequence[Mapping[str, float]],
@@ -316,6 +338,12 @@ def attribute_shift(
     if runner_z is not None and runner_z * direction >= z_crit:
         note = f"{common} and k6's own timings moved with them (z={runner_z:.1f}): a slow runner"
         return Attribution("environment", ratio, runner_z, cpu_z, precedent, note)
+    busy = busy_probe(history, candidate)
+    if busy is not None and direction > 0 and not cpu_up:
+        note = (
+            f"{common} while the calibration probe ran ×{busy:.2f} slower than in the history: a busy runner"
+        )
+        return Attribution("environment", ratio, runner_z, cpu_z, precedent, note, probe_ratio=busy)
     if precedent >= PRECEDENT_RUNS and not cpu_up:
         note = f"{common}; {precedent:.0%} of the history shows such environment-wide swings"
         return Attribution("environment", ratio, runner_z, cpu_z, precedent, note)

@@ -161,6 +161,9 @@ def _avg(run: RunRecord, metric: str) -> float | None:
     return run.value(metric, "avg")
 
 
+PROBE_SIGNAL = "probe_ms"
+
+
 def run_signals(run: RunRecord) -> dict[str, float]:
     """Load and runner-speed signals of one run (absent ones are left out)."""
     ctx = run.context
@@ -180,6 +183,9 @@ def run_signals(run: RunRecord) -> dict[str, float]:
             signals[name] = float(value)
     if "cpu_mean_percent" in signals and signals.get("http_reqs_per_s", 0.0) > 0:
         signals["cpu_per_req"] = signals["cpu_mean_percent"] / signals["http_reqs_per_s"]
+    probes = [p for p in (run.runner.probe_before_ms, run.runner.probe_after_ms) if p] if run.runner else []
+    if probes:  # the calibration probe's slower timing, before or after k6
+        signals[PROBE_SIGNAL] = max(probes)
     return signals
 
 
