@@ -152,13 +152,18 @@ def test_a_point_before_its_metric_line_is_left_to_one_reading(tmp_path: Path) -
     assert in_ranges(path, 2, 4096) is None
 
 
-def test_a_metric_line_the_scan_misses_is_noticed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("metric", "noticed"), [("http_req_duration", True), ("notes_made", False)])
+def test_a_metric_line_the_scan_misses(tmp_path: Path, metric: str, noticed: bool) -> None:
+    """Declared early (first range): the range met a line the scan did not, so it is left to one
+    reading. Declared late (last range): no later range needed it, and the result is exact."""
     lines = k6_lines(3, 600)
-    hidden = next(i for i, line in enumerate(lines) if '"type":"Metric"' in line and "notes_made" in line)
+    hidden = next(i for i, line in enumerate(lines) if '"type":"Metric"' in line and f'"{metric}"' in line)
     lines[hidden] = lines[hidden].replace('"Metric"', '"Metr\\u0069c"')
     path = write(tmp_path / "run.ndjson", lines)
-    assert len(metric_lines(path)) == len([line for line in lines if '"Metric"' in line])
-    assert in_ranges(path, 2, 4096) is None
+    scanned = metric_lines(path, 4096, until=path.stat().st_size)
+    assert len(scanned) == len([line for line in lines if '"Metric"' in line])
+    merged = in_ranges(path, 2, 4096)
+    assert merged is None if noticed else merged == one_reading(path, 4096)
 
 
 def test_a_bad_line_in_a_later_range_is_reported_by_one_reading(tmp_path: Path) -> None:

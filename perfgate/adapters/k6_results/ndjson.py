@@ -71,7 +71,7 @@ class NdjsonReader:
         self._last_decoded: dict[str, str] | None = None
         self._pending: list[tuple[list[bytes], BulkSink]] = []
         self._count = 0
-        self.metric_lines = 0
+        self.metric_lines: list[bytes] = []  # the Metric lines read, in order
 
     def read(self, stream: ByteStream, *, block_bytes: int = BLOCK_BYTES) -> None:
         self.read_blocks(iter_byte_blocks(self.path, stream, size=block_bytes))
@@ -212,6 +212,7 @@ class NdjsonReader:
                 self._json_point(PointLine.model_validate(record))
             elif kind == "Metric":
                 self._declare(MetricLine.model_validate(record))
+                self.metric_lines.append(line)
             else:
                 raise InputDataError(self.path, f"line {self.lines}: not a k6 Metric or Point line")
         except ValidationError as exc:
@@ -225,7 +226,6 @@ class NdjsonReader:
         self.aggregator.sink(point.metric, point.data.tags or {})(point.data.value)
 
     def _declare(self, line: MetricLine) -> None:
-        self.metric_lines += 1
         info = line.data
         submetrics = {sub.name: sub.tags for sub in info.submetrics or ()}
         self.aggregator.declare(line.metric, info.type, info.contains, info.thresholds or [], submetrics)

@@ -15,8 +15,6 @@ reading too. Ranges run in forked processes, and only from a process with no oth
 
 from __future__ import annotations
 
-import math
-import mmap
 import multiprocessing
 import os
 import threading
@@ -24,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from perfgate.adapters.json_text import parse_json
 from perfgate.adapters.k6_results.aggregate import Aggregator, MetricMeta
@@ -56,7 +55,7 @@ class RangeState:
     last: float
     first_vus_max: float | None
     defaulted: set[str]
-    metric_lines: int
+    metric_lines: list[bytes]  # the range's own, in order
 
 
 class RangeAggregator(Aggregator):
@@ -71,7 +70,7 @@ class RangeAggregator(Aggregator):
             self.defaulted.add(metric)
         return super()._meta_for(metric)
 
-    def state(self, metric_lines: int) -> RangeState:
+    def state(self, metric_lines: list[bytes]) -> RangeState:
         self.flush()
         return RangeState(
             parts=list(self._parts.items()),
@@ -128,9 +127,9 @@ def read_in_ranges(
     ranges = cut(path, workers, block_bytes) if workers > 1 and not gzip else []
     if len(ranges) < 2:
         return None
-    declarations = metric_lines(path)
-    jobs = [(path, options, spot, [d.line for d in declarations if d.at < spot.start]) for spot in ranges]
     try:
+        declarations = metric_lines(path, block_bytes, until=ranges[-1].start)
+        jobs = [(path, options, spot, [d.line for d in declarations if d.at < spot.start]) for spot in ranges]
         with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
             later = [pool.submit(read_range, *job) for job in jobs[1:]]
             first = read_range(*jobs[0])
@@ -153,13 +152,13 @@ def read_range(path: Path, options: RawOptions, spot: Range, before: Sequence[by
     reader = NdjsonReader(path, aggregator)
     for line in before:
         reader.replay(line)
-    counted = reader.metric_lines
+    counted = len(reader.metric_lines)
     with path.open("rb") as stream:
         stream.seek(spot.start)
         pending = stream.read(spot.first_read * spot.block_bytes - spot.start)
         blocks = iter_byte_blocks(path, stream, pending=pending, reads=spot.reads, size=spot.block_bytes)
         reader.read_blocks(blocks)
-    return aggregator.state(reader.metric_lines - counted)
+    return aggregator.state(reader.metric_lines[counted:])
 
 
 def merge_states(
@@ -170,25 +169,30 @@ def merge_states(
     declarations: Sequence[Declaration],
 ) -> Aggregator | None:
     """The ranges' states in file order, or None when one of them cannot be one reading's."""
+    for spot, following, state in zip(ranges, ranges[1:], states, strict=False):
+        scanned = [d.line for d in declarations if spot.start <= d.at < following.start]
+        if state.metric_lines != scanned:  # a Metric line the scan missed
+            return None
+    for index, state in enumerate(states):
+        declared_later = {_metric_of(line) for later in states[index:] for line in later.metric_lines}
+        if state.defaulted & declared_later:
+            return None
     merged = RangeAggregator(options)
     reader = NdjsonReader(path, merged)
-    for declaration in declarations:
-        reader.replay(declaration.line)
-    ends = [spot.start for spot in ranges[1:]] + [math.inf]
-    for spot, end, state in zip(ranges, ends, states, strict=True):
-        own = sum(1 for d in declarations if spot.start <= d.at < end)
-        declared_later = {d.metric for d in declarations if d.at >= spot.start}
-        if state.metric_lines != own or state.defaulted & declared_later or not merged.absorb(state):
-            return None
+    for line in [line for state in states for line in state.metric_lines]:
+        reader.replay(line)
+    if not all(merged.absorb(state) for state in states):
+        return None
     return merged
 
 
 def cut(path: Path, workers: int, block_bytes: int) -> list[Range]:
-    """Ranges of about equal size, each starting where one reading starts a block."""
-    with path.open("rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        reads = -(-len(data) // block_bytes)
-        firsts = [0, *sorted({round(index * reads / workers) for index in range(1, workers)} - {0})]
-        starts = [0, *(data.rfind(b"\n", 0, first * block_bytes) + 1 for first in firsts[1:])]
+    """Ranges of about equal size, each starting where one reading starts a block (after the last
+    newline before a read)."""
+    reads = -(-path.stat().st_size // block_bytes)
+    firsts = [0, *sorted({round(index * reads / workers) for index in range(1, workers)} - {0})]
+    with path.open("rb") as stream:
+        starts = [0, *(_line_start(stream, first * block_bytes, block_bytes) for first in firsts[1:])]
     if 0 in starts[1:] or len(set(starts)) < len(starts):
         return []
     follow: list[int | None] = [*firsts[1:], None]
@@ -198,20 +202,41 @@ def cut(path: Path, workers: int, block_bytes: int) -> list[Range]:
     ]
 
 
-def metric_lines(path: Path) -> list[Declaration]:
-    """Every line holding `"Metric"` that is a `Metric` line, with its offset."""
+def _line_start(stream: BinaryIO, offset: int, block_bytes: int) -> int:
+    """Where the line holding byte `offset - 1` starts (0: at the file's start)."""
+    while offset > 0:
+        back = max(0, offset - block_bytes)
+        stream.seek(back)
+        newline = stream.read(offset - back).rfind(b"\n")
+        if newline >= 0:
+            return back + newline + 1
+        offset = back
+    return 0
+
+
+def metric_lines(path: Path, block_bytes: int, *, until: int) -> list[Declaration]:
+    """Every `Metric` line starting before `until`, with its offset. Read in blocks (a memory map
+    would count the file as this process's memory); a `Metric` line holds `"Metric"`, and its
+    `M` is found by `memchr` (rare in Point lines)."""
     found: list[Declaration] = []
-    with path.open("rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        at = data.find(b'"Metric"')
-        while at >= 0:
-            start = data.rfind(b"\n", 0, at) + 1
-            end = data.find(b"\n", at)
-            end = len(data) if end < 0 else end
-            line = data[start:end]
-            metric = _metric_of(line)
-            if metric is not None:
-                found.append(Declaration(start, metric, line))
-            at = data.find(b'"Metric"', end)
+    offset = 0
+    with path.open("rb") as stream:
+        for block in iter_byte_blocks(path, stream, size=block_bytes):
+            at = block.find(b"M")
+            while 0 <= at < until - offset:
+                if not (at > 0 and block.startswith(b'"Metric"', at - 1)):
+                    at = block.find(b"M", at + 1)
+                    continue
+                start = block.rfind(b"\n", 0, at) + 1
+                end = block.find(b"\n", at)
+                end = len(block) if end < 0 else end
+                metric = _metric_of(block[start:end])
+                if metric is not None and offset + start < until:
+                    found.append(Declaration(offset + start, metric, block[start:end]))
+                at = block.find(b"M", end)
+            offset += len(block) + 1
+            if offset >= until:
+                break
     return found
 
 
