@@ -8,8 +8,10 @@ with `--script` (k6 v1.1.0 does not write them into the NDJSON).
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -246,3 +248,26 @@ def test_bad_segment_options_are_usage_errors(
     script.write_text(SCRIPT)
     code = main(["run", "--script", str(script), "--base-url", "http://127.0.0.1:9", *argv])
     assert code == 2 and problem in capsys.readouterr().err
+
+
+def test_a_broken_part_makes_the_merged_run_broken(
+    run_parts: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    """A runner whose k6 aborted (exit 108, as `perfgate run --segments` records it) did not run its
+    share: the merge says so, exits 1, and the merged run is never taken for a measurement."""
+    script, parts = run_parts
+    aborted = tmp_path / "aborted-part"
+    shutil.copytree(parts[0], aborted)
+    meta = json.loads((aborted / "run-meta.json").read_text())
+    (aborted / "run-meta.json").write_text(json.dumps({**meta, "k6_exit_code": 108}))
+    out = tmp_path / "merged"
+    code, merged = _merge([aborted, parts[1]], out, "--script", str(script))
+    assert code == 1 and merged["broken"] is True
+    assert "k6 exited 108 (test aborted by the script)" in merged["notes"][0]  # type: ignore[index]
+    sink = io.StringIO()
+    assert (
+        main(["analyze", str(out), "--baselines", str(tmp_path / "h"), "--format", "json"], stdout=sink) == 1
+    )
+    assert json.loads(sink.getvalue())["verdict"] == "broken"
+    assert main(["record", str(out), "--baselines", str(tmp_path / "h"), "--scenario", "split"]) == 3
+    assert not any((tmp_path / "h").rglob("*.json"))

@@ -55,4 +55,4 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> i
     stdout.write(
         result.model_dump_json(indent=2) + "\n" if args.format == "json" else render_merge_text(result)
     )
-    return 1 if result.crossed else 0
+    return 1 if result.crossed or result.broken else 0

@@ -64,4 +64,8 @@ class MergeResult(Strict):
         description="`script` (k6 inspect: every threshold) or `raw` (NDJSON Metric lines)"
     )
     crossed: int = Field(ge=0, description="how many thresholds the whole test crossed")
+    broken: bool = Field(
+        default=False,
+        description="a part's k6 did not complete (exit 104/107/108/110): the merged run is broken",
+    )
     notes: list[str] = Field(default_factory=list)

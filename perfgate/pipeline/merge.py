@@ -20,6 +20,7 @@ from perfgate.adapters.merged_run import Part, handle_summary_json, load_part, p
 from perfgate.core.segments import Segment, coverage, overlap, parse_segment
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import MetricKey, MetricSeries, RunMeta, ThresholdResult
+from perfgate.models.k6_exit import BROKEN_EXIT_CODES, K6_EXIT_MEANINGS
 from perfgate.models.merge import MergedPart, MergeRequest, MergeResult, ThresholdCheck
 
 RAW_THRESHOLDS_NOTE = (
@@ -49,6 +50,9 @@ def merge(request: MergeRequest) -> MergeResult:
         for key, found in declared.items()
     }
     crossed = sum(1 for found in checks.values() for check in found if check.ok is False)
+    broken = _broken_part(parts)
+    if broken is not None:
+        notes.insert(0, _broken_note(broken))
     result = MergeResult(
         out=str(request.out),
         parts=[_describe(part, counts) for part, counts in zip(parts, merged.part_counts, strict=True)],
@@ -56,12 +60,30 @@ def merge(request: MergeRequest) -> MergeResult:
         thresholds=checks,
         thresholds_source="script" if request.script is not None else "raw",
         crossed=crossed,
+        broken=broken is not None,
         notes=[*notes, *run.notes],
     )
     prepare_out(request.out)
     summary = handle_summary_json(metrics, run.checks, run.context.duration_s, trend_stats)
-    write_merged_run(request.out, summary, _meta(parts, run, crossed), result, parts)
+    write_merged_run(request.out, summary, _meta(parts, run, crossed, broken), result, parts)
     return result
+
+
+def _broken_part(parts: Sequence[Part]) -> Part | None:
+    """The first part whose k6 did not complete its share of the test (exit 104/107/108/110)."""
+    return next(
+        (part for part in parts if part.meta is not None and part.meta.k6_exit_code in BROKEN_EXIT_CODES),
+        None,
+    )
+
+
+def _broken_note(part: Part) -> str:
+    code = part.meta.k6_exit_code if part.meta else None
+    meaning = K6_EXIT_MEANINGS.get(code or 0, "")
+    return (
+        f"{part.path.name}: k6 exited {code} ({meaning}): that runner's share of the test did not run "
+        "as written, so the merged run is broken, not a measurement (analyze says broken, record refuses it)"
+    )
 
 
 def _check_parts(parts: Sequence[Part]) -> list[str]:
@@ -203,7 +225,7 @@ def _describe(part: Part, counts: Mapping[str, float]) -> MergedPart:
     )
 
 
-def _meta(parts: Sequence[Part], run: RawRun, crossed: int) -> RunMeta:
+def _meta(parts: Sequence[Part], run: RawRun, crossed: int, broken: Part | None) -> RunMeta:
     metas = [part.meta for part in parts if part.meta is not None]
     first = metas[0] if metas else None
     started = run.context.started_at or datetime.now(UTC)
@@ -212,7 +234,7 @@ def _meta(parts: Sequence[Part], run: RawRun, crossed: int) -> RunMeta:
         scenario=first.scenario if first else None,
         fingerprint=first.fingerprint if first else None,
         k6_version=first.k6_version if first else None,
-        k6_exit_code=99 if crossed else 0,
+        k6_exit_code=broken.meta.k6_exit_code if broken and broken.meta else (99 if crossed else 0),
         started_at=started,
         wall_s=max((meta.wall_s for meta in metas), default=run.context.duration_s or 0.0),
         base_url=first.base_url if first else None,
