@@ -183,10 +183,16 @@ def run_signals(run: RunRecord) -> dict[str, float]:
             signals[name] = float(value)
     if "cpu_mean_percent" in signals and signals.get("http_reqs_per_s", 0.0) > 0:
         signals["cpu_per_req"] = signals["cpu_mean_percent"] / signals["http_reqs_per_s"]
-    probes = [p for p in (run.runner.probe_before_ms, run.runner.probe_after_ms) if p] if run.runner else []
+    probes = probe_times(run)
     if probes:  # the calibration probe's slower timing, before or after k6
         signals[PROBE_SIGNAL] = max(probes)
     return signals
+
+
+def probe_times(run: RunRecord) -> list[float]:
+    """The calibration probe's timings (ms) recorded just before and just after k6, those it has."""
+    runner = run.runner
+    return [p for p in (runner.probe_before_ms, runner.probe_after_ms) if p] if runner else []
 
 
 def _k6_overhead_ms(run: RunRecord) -> float | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perfgate.core.detect.extract import run_signals
+from perfgate.core.detect.extract import probe_times, run_signals
 from perfgate.core.detect.robust import FloatArray, mad_df, qn_scale, t_sf
 from perfgate.models import RunRecord
 
@@ -51,10 +51,7 @@ RUNNER_SIGNALS = (PROBE, "k6_overhead_ms", "http_req_receiving_ms", "http_req_se
 
 def probe_log(run: RunRecord) -> float | None:
     """Log of the run's probe time (ms; before and after k6 averaged in log space), None without one."""
-    runner = run.runner
-    if runner is None:
-        return None
-    probes = [p for p in (runner.probe_before_ms, runner.probe_after_ms) if p]
+    probes = probe_times(run)
     return float(np.mean(np.log(probes))) if probes else None
 
 
