@@ -196,24 +196,27 @@ def effect_sizes(runs: list[dict[str, Any]], records: dict[str, RunRecord]) -> s
     )
 
 
+def row(
+    name: str, failed: Callable[[RunRecord], bool], held: list[dict[str, Any]], records: dict[str, RunRecord]
+) -> None:
+    """One table row: how many held-out runs of each kind `failed` fails."""
+    by_kind = {k: [failed(records[r["id"]]) for r in held if r["kind"] == k] for k in KINDS}
+    noise_pass = [not f for f in by_kind["noise"]]
+    print(
+        f"{name:<28} {cell(noise_pass):>16} {cell(by_kind['regression']):>24} {cell(by_kind['improvement']):>18}"
+    )
+
+
 def gate_row(history: list[RunRecord], held: list[dict[str, Any]], records: dict[str, RunRecord]) -> None:
     """perfgate's own gate on the same runs: `detect_regressions` against the training runs as
     history (what `perfgate analyze` does), failing on a regression. Not thresholds: a row for
     comparison with what k6 thresholds alone can do."""
     policy = Policy()
-    by_kind = {
-        k: [
-            detect_regressions(records[r["id"]], history, policy, today=TODAY).verdict == "regression"
-            for r in held
-            if r["kind"] == k
-        ]
-        for k in KINDS
-    }
-    noise_pass = [not f for f in by_kind["noise"]]
-    name = "perfgate gate (analyze)"
-    print(
-        f"{name:<28} {cell(noise_pass):>16} {cell(by_kind['regression']):>24} {cell(by_kind['improvement']):>18}"
-    )
+
+    def regression(run: RunRecord) -> bool:
+        return detect_regressions(run, history, policy, today=TODAY).verdict == "regression"
+
+    row("perfgate gate (analyze)", regression, held, records)
 
 
 def judge(
@@ -225,11 +228,7 @@ def judge(
     records: dict[str, RunRecord],
 ) -> None:
     healed = method(thresholds, history)
-    by_kind = {k: [fails(healed, records[r["id"]]) for r in held if r["kind"] == k] for k in KINDS}
-    noise_pass = [not f for f in by_kind["noise"]]
-    print(
-        f"{name:<28} {cell(noise_pass):>16} {cell(by_kind['regression']):>24} {cell(by_kind['improvement']):>18}"
-    )
+    row(name, lambda run: fails(healed, run), held, records)
 
 
 def report(folder: Path, methods: dict[str, Method], thresholds: Thresholds) -> None:
