@@ -176,7 +176,7 @@ class _Evaluator:
             if value is not None:
                 out[key] = self.value(value, ("thresholds", key))
         except Dynamic as error:
-            what = _WHAT.get(error.node.type, f"a {error.node.type.replace('_', ' ')}")
+            what = _what(error.node)
             snippet = _text(self.source, pair).splitlines()[0][:60]
             self.left_alone.append(
                 f"threshold at line {pair.start_point[0] + 1} (`{snippet}`) left as written: "
@@ -215,12 +215,17 @@ def _find_options(root: Node, source: bytes) -> Node | None:
     return None
 
 
+def _what(node: Node) -> str:
+    """The construct `node` is, in words ("a computed key")."""
+    return _WHAT.get(node.type, f"a {node.type.replace('_', ' ')}")
+
+
 def _refusal(path: Path, source: bytes, error: Dynamic) -> InputDataError:
     where = "options" + "".join(
         f"[{part!r}]" if not part.isidentifier() else f".{part}" for part in error.path
     )
     snippet = _text(source, error.node).splitlines()[0][:60]
-    what = _WHAT.get(error.node.type, f"a {error.node.type.replace('_', ' ')}")
+    what = _what(error.node)
     return InputDataError(
         path,
         f"cannot rewrite {where}: {what} at line {error.node.start_point[0] + 1} (`{snippet}`); "
