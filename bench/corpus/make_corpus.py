@@ -28,9 +28,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from perfgate.adapters.k6_runner import find_k6, run_k6  # noqa: E402
+from perfgate.adapters.k6_runner import RawOutput, find_k6, run_k6  # noqa: E402
 from perfgate.adapters.profiles import load_profile  # noqa: E402
 from perfgate.adapters.resources import ResourceSampler  # noqa: E402
+from perfgate.adapters.run_dir import load_run  # noqa: E402
 from perfgate.adapters.target import start_target  # noqa: E402
 from perfgate.models import RunRecord  # noqa: E402
 
@@ -150,10 +151,18 @@ def run_one(run: dict[str, Any], target_pid: int, work: Path) -> RunRecord:
 
 
 def record_run(
-    run: dict[str, Any], target_pid: int, work: Path, script: Path, profile_path: Path, base_url: str
+    run: dict[str, Any],
+    target_pid: int,
+    work: Path,
+    script: Path,
+    profile_path: Path,
+    base_url: str,
+    raw_output: RawOutput = "none",
 ) -> RunRecord:
     """One k6 run of `script` with `run["hogs"]` CPU hogs alive; its RunRecord with the target's
-    resources, the load fingerprint and the runner evidence (also used by bench/corpus-heldout)."""
+    resources, the load fingerprint and the runner evidence (also used by bench/corpus-heldout and
+    bench/corpus-httpbin). With raw points kept (`raw_output`), the record is the run directory's as
+    `perfgate run` reads it: per-endpoint series of an untagged script come from the points."""
     profile = load_profile(profile_path, script=script)
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(run.get("hogs", 0))]
     try:
@@ -166,13 +175,15 @@ def record_run(
             base_url=base_url,
             timeout_s=60,
             env={"THINK_TIME": "0.02"},
-            raw_output="none",
+            raw_output=raw_output,
             sampler=ResourceSampler(target_pid, interval_s=0.5),
         )
     finally:
         for hog in hogs:
             hog.kill()
             hog.wait()
+    if raw_output != "none":
+        return load_run(work / run["id"]).record
     record = load_record(work / run["id"])
     update = {"resources": meta.resources, "fingerprint": meta.fingerprint, "runner": meta.runner}
     return record.model_copy(update=update)
