@@ -266,3 +266,43 @@ def parse_limit(opts: dict[str, object]) -> float:
     expression = parse_expression(text)
     assert expression is not None
     return expression.limit
+
+
+def _plain_options() -> dict[str, object]:
+    return {"scenarios": {"s": {"executor": "constant-vus", "vus": 1, "duration": "10s"}}}
+
+
+def _starter(plan_notices: list[str]) -> str | None:
+    return next((n for n in plan_notices if "has no thresholds" in n), None)
+
+
+def test_a_script_without_thresholds_gets_a_starting_point_that_its_history_passes() -> None:
+    runs = history(noise(80.0, 0.1, 8, seed=3))
+    plan = propose_heal(
+        scenario="s",
+        profile_name="load.js",
+        options=_plain_options(),
+        history=runs,
+        verdict=None,
+        policy=Policy(),
+    )
+    starter = _starter(plan.notices)
+    assert not plan.changed and starter is not None
+    for stat in ("p(95)", "p(99)"):
+        limit = float(starter.split(f"'{stat}<")[1].split("'")[0])
+        assert limit >= max(r.value("http_req_duration", stat) or 0.0 for r in runs)
+        assert limit <= 3 * max(r.value("http_req_duration", stat) or 0.0 for r in runs)
+
+
+def test_no_starting_point_when_the_script_has_thresholds_or_the_history_is_short() -> None:
+    policy = Policy()
+    short = propose_heal(
+        scenario="s",
+        profile_name="load.js",
+        options=_plain_options(),
+        history=history([80.0] * 2),
+        verdict=None,
+        policy=policy,
+    )
+    assert _starter(short.notices) is None
+    assert _starter(plan_for(noise(80.0, 0.1, 8), "p(95)<500").notices) is None

@@ -7,6 +7,7 @@ from typing import Any
 
 from perfgate.core.heal.percentiles import order_percentiles, rank
 from perfgate.core.heal.stages import propose_stage_changes
+from perfgate.core.heal.suggest import starter_thresholds
 from perfgate.core.heal.targets import classify, history_values, threshold_expressions
 from perfgate.core.heal.thresholds import propose_threshold
 from perfgate.models import HealPlan, Policy, RunRecord, ThresholdChange, VerdictKind
@@ -44,6 +45,8 @@ def propose_heal(
         )
         return HealPlan(**plan, notices=[notice])
     thresholds, notices = _thresholds(options, runs, policy, verdict)
+    if not threshold_expressions(options) and (starter := starter_thresholds(runs, policy, profile_name)):
+        notices.append(starter)
     stage_runs = [*runs, candidate] if candidate is not None else runs
     stages, stage_notices = propose_stage_changes(options, stage_runs, policy)
     notices += stage_notices
