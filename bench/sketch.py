@@ -2,6 +2,12 @@
 
     python bench/sketch.py                 # 5 M and 50 M points
     python bench/sketch.py --points 1e6
+    python bench/sketch.py --points --reader 2e6 20e6   # perfgate's own switch only
+
+The second table is perfgate's reader itself (`Aggregator`, `RawOptions.exact_points`): one
+trend metric fed N points (20 endpoint names) in blocks, each configuration in a fresh child
+process: peak RSS growth over the process after imports, p95/p99 against the exact reading, and
+whether the exact values' memory grows with N while the HDR fallback's stays flat.
 
 perfgate keeps every kept trend value so `med` and `p(N)` are k6's rule over all points. Where
 that would not fit in memory a mergeable sketch could stand in; this measures the candidates on
@@ -18,6 +24,10 @@ one value per call. Errors are relative to k6's percentile of all points.
 from __future__ import annotations
 
 import argparse
+import collections
+import json
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +38,8 @@ from hdrh.histogram import HdrHistogram
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perfgate.adapters.k6_results import k6_percentile
+from perfgate.adapters.k6_results import RawOptions, k6_percentile
+from perfgate.adapters.k6_results.aggregate import Aggregator
 
 BLOCK = 1_000_000
 QUANTILES = (50.0, 95.0, 99.0)
@@ -103,15 +114,60 @@ def measure(count: int) -> None:
     print(row("DDSketch merged from 2", merged_dd_q, exact, dd_bytes(merged_dd), 0.0))
 
 
+def reader_child(count: int, cap: int) -> dict[str, float | list[str]]:
+    """Feed perfgate's aggregator `count` latencies of 20 names in blocks; its result and RSS growth."""
+    aggregator = Aggregator(RawOptions(exact_points=cap))
+    sinks = [aggregator.sink("http_req_duration", {"name": f"endpoint_{n}"}) for n in range(20)]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.process_time()
+    rng = np.random.default_rng(5)
+    for start in range(0, count, 100_000):
+        block = np.round(rng.lognormal(np.log(20.0), 0.5, min(100_000, count - start)), 6).tolist()
+        for index, sink in enumerate(sinks):
+            collections.deque(map(sink, block[index::20]), 0)
+        aggregator.flush()
+    run = aggregator.finish()
+    values = run.metrics["http_req_duration"].values
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    return {**values, "rss_mb": grown, "cpu_s": time.process_time() - started, "notes": run.notes}
+
+
+def measure_reader(count: int, cap: int) -> None:
+    results = {}
+    for label, limit in (("exact", 10**12), (f"HDR past {cap:,}", cap)):
+        argv = [sys.executable, __file__, "--child", str(count), str(limit)]
+        results[label] = json.loads(subprocess.run(argv, capture_output=True, check=True, text=True).stdout)
+    exact = results["exact"]
+    for label, found in results.items():
+        errors = "  ".join(
+            f"{stat} {found[stat]:8.3f} ({(found[stat] - exact[stat]) / exact[stat]:+.4%})"
+            for stat in ("med", "p(95)", "p(99)")
+        )
+        print(
+            f"  {count / 1e6:5g} M  {label:<18} peak RSS +{found['rss_mb']:6.1f} MB  {found['cpu_s']:5.1f} s  {errors}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--points", type=float, nargs="+", default=[5e6, 50e6])
+    parser.add_argument("--points", type=float, nargs="*", default=[5e6, 50e6])
+    parser.add_argument("--reader", type=float, nargs="*", default=[2e6, 20e6])
+    parser.add_argument("--cap", type=int, default=1_000_000, help="exact_points for the reader table")
+    parser.add_argument("--child", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print("memory kept for one trend series, CPU seconds to feed it, quantiles in ms (error vs exact)")
+    if args.child:
+        print(json.dumps(reader_child(*args.child)))
+        return
+    if args.points:
+        print("memory kept for one trend series, CPU seconds to feed it, quantiles in ms (error vs exact)")
     for count in args.points:
         measure(int(count))
+    if args.reader:
+        print("perfgate's reader: one trend metric, 20 names; peak RSS growth, CPU, stats (error vs exact)")
+    for count in args.reader:
+        measure_reader(int(count), args.cap)
 
 
 if __name__ == "__main__":

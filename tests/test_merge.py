@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from test_k6_results_k6 import Target, k6_binary
 
-from perfgate.adapters.k6_results import k6_percentile, load_result
+from perfgate.adapters.k6_results import RawOptions, k6_percentile, load_result
+from perfgate.adapters.k6_results.sketch import ERROR_BOUND
 from perfgate.adapters.run_dir import load_run
 from perfgate.cli import main
 from perfgate.core.segments import split
@@ -271,3 +272,38 @@ def test_a_broken_part_makes_the_merged_run_broken(
     assert json.loads(sink.getvalue())["verdict"] == "broken"
     assert main(["record", str(out), "--baselines", str(tmp_path / "h"), "--scenario", "split"]) == 3
     assert not any((tmp_path / "h").rglob("*.json"))
+
+
+def test_past_the_exact_points_percentiles_come_from_hdr_histograms_within_the_bound(
+    parts: list[Path], tmp_path: Path
+) -> None:
+    """A cap of 20 points forces the fallback on real k6 output: p(N) within 0.1 % of k6's exact rule,
+    the thresholds judged on those same values, the notes say so — and merging the parts gives the very
+    histogram one reading of all their points gives."""
+    code, merged = _merge(parts, tmp_path / "merged", "--exact-points", "20")
+    metrics = merged["metrics"]
+    assert isinstance(metrics, dict)
+    every = _points(parts, "http_req_duration")
+    assert metrics["http_req_duration"]["count"] == len(every) > 20
+    for stat, p in (("p(95)", 95.0), ("med", 50.0), ("p(99)", 99.0)):
+        exact = k6_percentile(every, p)
+        assert abs(metrics["http_req_duration"][stat] - exact) <= ERROR_BOUND * exact, stat
+    assert (metrics["http_req_duration"]["min"], metrics["http_req_duration"]["max"]) == (every[0], every[-1])
+    fast = _points(parts, "http_req_duration", "fast")
+    exact_fast = k6_percentile(fast, 95.0)
+    assert abs(metrics["http_req_duration{name:fast}"]["p(95)"] - exact_fast) <= ERROR_BOUND * exact_fast
+    judged = merged["thresholds"]["http_req_duration"]  # type: ignore[index]
+    assert judged[0]["observed"] == metrics["http_req_duration"]["p(95)"]
+    notes = [note for note in merged["notes"] if "HDR histogram" in note]  # type: ignore[union-attr]
+    assert any(note.startswith(f"http_req_duration: {len(every):,} points") for note in notes), notes
+    assert any("0.1%" in note for note in notes)
+    whole = tmp_path / "whole.ndjson"
+    whole.write_bytes(b"".join(path.read_bytes() for path in parts))
+    options = RawOptions(trend_stats=("avg", "min", "med", "max", "p(95)", "p(99)", "count"), exact_points=20)
+    single = load_result(whole, options=options).metrics["http_req_duration"].values
+    for stat in ("med", "p(95)", "p(99)", "min", "max", "count"):
+        assert single[stat] == metrics["http_req_duration"][stat], stat
+    assert single["avg"] == pytest.approx(metrics["http_req_duration"]["avg"], rel=1e-12)
+    _, exact_run = _merge(parts, tmp_path / "exact")
+    assert not any("HDR" in note for note in exact_run["notes"])  # type: ignore[union-attr]
+    assert code == 1

@@ -39,6 +39,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dic
         help="a variable the script reads from __ENV",
     )
     merge.add_argument(
+        "--exact-points",
+        type=int,
+        default=10_000_000,
+        metavar="N",
+        help="a trend metric keeps up to N points for exact percentiles (default 10,000,000, 8 bytes "
+        "each); past N its med and p(N) come from an HDR histogram, within 0.1 %%, and the notes say so",
+    )
+    merge.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
     return {"merge": cmd_merge}
@@ -50,7 +58,13 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> i
     from perfgate.pipeline.load_model import parse_env
     from perfgate.pipeline.merge import merge
 
-    request = MergeRequest(parts=tuple(args.parts), out=args.out, script=args.script, env=parse_env(args.env))
+    request = MergeRequest(
+        parts=tuple(args.parts),
+        out=args.out,
+        script=args.script,
+        env=parse_env(args.env),
+        exact_points=args.exact_points,
+    )
     result = merge(request)
     stdout.write(
         result.model_dump_json(indent=2) + "\n" if args.format == "json" else render_merge_text(result)

@@ -26,6 +26,11 @@ class MergeRequest(Frozen):
     )
     env: dict[str, str] = Field(default_factory=dict, description="-e KEY=VALUE for k6 inspect")
     k6: Path | None = None
+    exact_points: int = Field(
+        default=10_000_000,
+        ge=1,
+        description="a trend keeps this many points for exact percentiles; past it, an HDR histogram (≤ 0.1 %)",
+    )
 
 
 class ThresholdCheck(Strict):

@@ -36,7 +36,7 @@ def merge(request: MergeRequest) -> MergeResult:
     trend_stats = _trend_stats(declared or {})
     merged = read_parts(
         [part.points for part in parts],
-        RawOptions(trend_stats=trend_stats),
+        RawOptions(trend_stats=trend_stats, exact_points=request.exact_points),
         submetrics=_submetrics(declared or {}),
     )
     run = merged.run

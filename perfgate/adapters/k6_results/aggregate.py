@@ -18,8 +18,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from perfgate.adapters.k6_results.catalog import (
     BREAKDOWN_TRENDS,
     BUILTIN_METRICS,
@@ -27,14 +25,9 @@ from perfgate.adapters.k6_results.catalog import (
     RawOptions,
     as_contains,
 )
+from perfgate.adapters.k6_results.cells import check_result, sketch_notes, stage_stats
 from perfgate.adapters.k6_results.routing import OTHER_NAME, CheckCell, Router, Signature, StageCell
-from perfgate.adapters.k6_results.stats import (
-    Accumulator,
-    GaugeAccumulator,
-    Sink,
-    k6_percentile,
-    summarize,
-)
+from perfgate.adapters.k6_results.stats import Accumulator, GaugeAccumulator, Sink, summarize
 from perfgate.adapters.k6_results.thresholds import is_crossed, percentile_stat
 from perfgate.adapters.k6_results.timestamps import EpochParser, epoch_to_datetime
 from perfgate.models.run import (
@@ -128,8 +121,17 @@ class Aggregator:
         return self.router.url_tags_declared
 
     def flush(self) -> None:
-        for part in self._parts.values():
+        """Fold the block's points; a metric past `exact_points` kept points switches every one of its
+        accumulators to an HDR histogram (so does a later one: the switch depends on the total only)."""
+        kept: dict[str, int] = defaultdict(int)
+        for (metric, _), part in self._parts.items():
             part.flush()
+            if part.keep_values:
+                kept[metric] += part.count + len(part.buffer)
+        over = {metric for metric, points in kept.items() if points > self.options.exact_points}
+        for (metric, _), part in self._parts.items() if over else ():
+            if metric in over:
+                part.to_sketch()
 
     @property
     def has_points(self) -> bool:
@@ -142,10 +144,10 @@ class Aggregator:
         metrics = {key: self._series(metric, key, parts, duration) for key, (metric, parts) in keys.items()}
         return RawRun(
             metrics=dict(sorted(metrics.items())),
-            checks=[_check(cell, parts) for cell, parts in check_parts.items()],
-            stages=[_stage(cell, parts) for cell, parts in sorted(stage_parts.items())],
+            checks=[check_result(cell, parts) for cell, parts in check_parts.items()],
+            stages=[stage_stats(cell, parts) for cell, parts in sorted(stage_parts.items())],
             context=self._context(metrics, duration),
-            notes=self._notes(metrics),
+            notes=[*self._notes(metrics), *sketch_notes(keys, stage_parts, self.options.exact_points)],
         )
 
     def _notes(self, metrics: Mapping[str, MetricSeries]) -> list[str]:
@@ -257,27 +259,3 @@ def _with_percentiles(trend_stats: Iterable[str], thresholds: Iterable[str]) -> 
         if wanted is not None and wanted not in stats:
             stats.append(wanted)
     return stats
-
-
-def _check(cell: CheckCell, parts: Sequence[Accumulator]) -> CheckResult:
-    total = sum(part.count for part in parts)
-    passes = sum(part.nonzero for part in parts)
-    return CheckResult(name=cell.name, path=f"{cell.group}::{cell.name}", passes=passes, fails=total - passes)
-
-
-def _stage(cell: StageCell, parts: Mapping[str, Sequence[Accumulator]]) -> StageStats:
-    requests = round(sum(part.total for part in parts.get("http_reqs", ())))
-    failed_parts = parts.get("http_req_failed", ())
-    answered = sum(part.count for part in failed_parts)
-    failed = sum(part.nonzero for part in failed_parts)
-    durations = [part.values() for part in parts.get("http_req_duration", ()) if part.keep_values]
-    ordered = np.sort(np.concatenate(durations)) if durations else np.empty(0)
-    return StageStats(
-        scenario=cell.scenario,
-        stage=cell.stage,
-        requests=requests,
-        failed=failed,
-        p95_ms=k6_percentile(ordered, 95.0) if len(ordered) else None,
-        p99_ms=k6_percentile(ordered, 99.0) if len(ordered) else None,
-        error_rate=failed / answered if answered else 0.0,
-    )

@@ -60,6 +60,9 @@ class RawOptions:
     evaluate_thresholds (default on): fill `crossed` of the thresholds found in NDJSON `Metric` lines by
         evaluating `agg op number` against perfgate's own numbers (k6 writes no verdict there).
     max_names: at most this many distinct `name` tag values are split into sub-metrics.
+    exact_points: a trend keeps at most this many values of one series (tag set) for exact
+        percentiles; past it the series switches to an HDR histogram (`sketch`: med and p(N)
+        within 0.1 %, count/avg/min/max still exact) and the run's notes say so.
     processes: how many processes read a plain NDJSON file (`ranges`); None: by the file's size
         (one per 48 MB) and the CPUs this process may use, at most 4; 1: this process alone.
     """
@@ -70,8 +73,11 @@ class RawOptions:
     evaluate_thresholds: bool = True
     max_names: int = 200
     processes: int | None = None
+    exact_points: int = 10_000_000
 
     def __post_init__(self) -> None:
+        if self.exact_points < 1:
+            raise ValueError(f"exact_points must be at least 1, not {self.exact_points}")
         if self.processes is not None and self.processes < 1:
             raise ValueError(f"processes must be at least 1, not {self.processes}")
         unknown = [stat for stat in self.trend_stats if not _TREND_STAT.match(stat)]

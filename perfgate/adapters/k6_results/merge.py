@@ -3,7 +3,8 @@
 Every part streams into one `Aggregator`, so the merge is exact by construction:
 - counters are summed and rates combined by their counts (the accumulators add up);
 - trends keep every value, so `p(N)` and `med` are k6's rule over the union of all points
-  (never an average of per-part percentiles, which k6-facts §8 shows is wrong both ways);
+  (never an average of per-part percentiles, which k6-facts §8 shows is wrong both ways); past
+  `RawOptions.exact_points` points of a metric, its HDR histograms are added up instead (`sketch`);
 - checks, per-endpoint (`name`) and per-stage cells are unions too;
 - gauges are combined *by time*: `vus` and `vus_max` of the whole test are the sum of the parts'
   last values in each second (parts run side by side), other gauges keep the latest value by

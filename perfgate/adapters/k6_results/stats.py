@@ -7,6 +7,11 @@ end. Values arrive through `sink(value)`, which for most kinds is just `array.ap
 so memory stays flat. Trends whose raw values are kept never fold their buffer: exact
 percentiles need every value (8 bytes each in an `array('d')`).
 
+An accumulator of kept values can switch to an HDR histogram (`to_sketch`, when its metric passes
+`RawOptions.exact_points`): its percentiles are then within `sketch.ERROR_BOUND`, its count, sum,
+min and max stay exact. Kept values remember where each block ended, so the sums are the same
+block sums whenever it switches.
+
 A sum is the exactly rounded sum (`fsum`) of each block's values, added up block by block in
 file order; each block's sum is kept (8 bytes a block), so accumulators of consecutive byte
 ranges read apart (`absorb`) give the very same float as one reading of the whole file.
@@ -22,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from perfgate.adapters.k6_results.sketch import Sketch
 from perfgate.models.run import MetricType
 
 Sink = Callable[[float], None]
@@ -52,7 +58,9 @@ class Accumulator:
     def __init__(self, kind: MetricType | None, keep_values: bool) -> None:
         self.kind = kind
         self.keep_values = keep_values
+        self.sketch: Sketch | None = None
         self.buffer = array("d")
+        self.block_ends = array("q")  # kept values: where each block's values end in `buffer`
         self.count = 0
         self.block_sums = array("d")
         self.nonzero = 0
@@ -68,18 +76,46 @@ class Accumulator:
         self.__dict__.update(state)
         self.sink = self.buffer.append
 
+    @property
+    def exact(self) -> bool:
+        """Every value kept (percentiles by k6's rule over all of them)."""
+        return self.keep_values and self.sketch is None
+
     def flush(self) -> None:
         buffer = self.buffer
-        if self.keep_values or not buffer:
+        if not buffer:
             return
-        self.count += len(buffer)
-        self.block_sums.append(math.fsum(buffer))  # exactly rounded: order within a block does not matter
-        if self.kind == "rate":
-            self.nonzero += len(buffer) - buffer.count(0.0)
-        elif self.kind != "counter":
-            self.low = min(self.low, min(buffer))
-            self.high = max(self.high, max(buffer))
+        if self.exact:
+            if not self.block_ends or self.block_ends[-1] != len(buffer):
+                self.block_ends.append(len(buffer))
+            return
+        self._fold(buffer)
+        if self.sketch is not None:
+            self.sketch.record(np.frombuffer(buffer, dtype=np.float64))
         del buffer[:]
+
+    def _fold(self, block: array[float]) -> None:
+        """One block's values into the running count, sum, passes, min and max."""
+        self.count += len(block)
+        self.block_sums.append(math.fsum(block))  # exactly rounded: order within a block does not matter
+        if self.kind == "rate":
+            self.nonzero += len(block) - block.count(0.0)
+        elif self.kind != "counter":
+            self.low = min(self.low, min(block))
+            self.high = max(self.high, max(block))
+
+    def to_sketch(self) -> None:
+        """Kept values → HDR histogram, block by block as if never kept."""
+        if not self.exact:
+            return
+        start = 0
+        for end in self.block_ends:
+            self._fold(self.buffer[start:end])
+            start = end
+        self.sketch = Sketch()
+        self.sketch.record(self.values())
+        del self.buffer[:]
+        self.block_ends = array("q")
 
     @property
     def total(self) -> float:
@@ -94,6 +130,15 @@ class Accumulator:
 
     def absorb(self, other: Accumulator) -> None:
         """Add the flushed points of `other`, read from the bytes right after this one's."""
+        if self.exact and other.exact:
+            offset = len(self.buffer)
+            self.buffer.extend(other.buffer)
+            self.block_ends.extend(offset + end for end in other.block_ends)
+            return
+        self.to_sketch()
+        other.to_sketch()
+        if self.sketch is not None and other.sketch is not None:
+            self.sketch.add(other.sketch)
         self.buffer.extend(other.buffer)
         self.count += other.count
         self.block_sums.extend(other.block_sums)
@@ -160,9 +205,36 @@ def summarize(
             "min": min(part.low for part in gauges),
             "max": max(part.high for part in gauges),
         }
-    if parts and all(part.keep_values for part in parts):
+    if parts and all(part.exact for part in parts):
         return trend_from_values(np.sort(np.concatenate([part.values() for part in parts])), trend_stats)
+    if parts and all(part.keep_values for part in parts):
+        return _trend_from_sketch(parts, trend_stats)
     return _trend_from_partials(parts)
+
+
+def sketched(parts: Iterable[Accumulator]) -> bool:
+    """Whether these parts' percentiles come from an HDR histogram."""
+    return any(part.sketch is not None for part in parts)
+
+
+def percentiles(parts: Sequence[Accumulator], wanted: list[float]) -> list[float] | None:
+    """k6's `p(N)` over the kept values of `parts`, exact or from their histograms; None: no values."""
+    kept = [part for part in parts if part.keep_values]
+    if not any(part.count or len(part.buffer) for part in kept):
+        return None
+    if not sketched(kept):
+        ordered = np.sort(np.concatenate([part.values() for part in kept]))
+        return [k6_percentile(ordered, p) for p in wanted]
+    return _merged_sketch(kept).percentiles(wanted)
+
+
+def _merged_sketch(parts: Iterable[Accumulator]) -> Sketch:
+    merged = Sketch()
+    for part in parts:
+        if part.sketch is not None:
+            merged.add(part.sketch)
+        merged.record(part.values())
+    return merged
 
 
 def trend_from_values(ordered: FloatArray, trend_stats: Iterable[str]) -> dict[str, float]:
@@ -185,6 +257,30 @@ def trend_from_values(ordered: FloatArray, trend_stats: Iterable[str]) -> dict[s
         elif stat.startswith("p(") and stat.endswith(")"):
             out[stat] = k6_percentile(ordered, float(stat[2:-1]))
     return out
+
+
+def _trend_from_sketch(parts: Sequence[Accumulator], trend_stats: Iterable[str]) -> dict[str, float]:
+    """Count, avg, min and max exact (kept values folded block by block, as a sketch's were);
+    med and p(N) from the merged histogram."""
+    partial = _trend_from_partials([_folded(part) for part in parts])
+    if not partial["count"]:
+        return partial
+    stats = [stat for stat in trend_stats if stat in partial or stat == "med" or stat.startswith("p(")]
+    ranked = [stat for stat in stats if stat not in partial]
+    ranks = [50.0 if stat == "med" else float(stat[2:-1]) for stat in ranked]
+    found = dict(zip(ranked, _merged_sketch(parts).percentiles(ranks), strict=True))
+    return {stat: found[stat] if stat in found else partial[stat] for stat in stats}
+
+
+def _folded(part: Accumulator) -> Accumulator:
+    if not part.exact:
+        return part
+    folded = Accumulator(part.kind, keep_values=False)
+    start = 0
+    for end in part.block_ends:
+        folded._fold(part.buffer[start:end])
+        start = end
+    return folded
 
 
 def _trend_from_partials(parts: Sequence[Accumulator]) -> dict[str, float]:
