@@ -136,3 +136,41 @@ def test_on_a_widely_swinging_runner_the_writes_sensitivity_is_not_a_regression(
     candidate = _swinging_run(rng, math.exp(rng.uniform(-0.5, 0.5)))
     detection = detect_regressions(candidate, history, Policy(), today=TODAY)
     assert detection.verdict != "regression", detection.reason
+
+
+def _hog_run(
+    rng: random.Random, runner: float, own: dict[str, float] | None = None, noise: float = 0.03
+) -> RunRecord:
+    """A runner ×`runner` on which the writes slow as runner**1.35 and the reads as runner**0.9."""
+    endpoints = {}
+    for name, stats in DEFAULT_ENDPOINTS.items():
+        moved = runner ** (1.35 if name in WRITES else 0.9) * (own or {}).get(name, 1.0)
+        endpoints[name] = {"p(95)": stats["p(95)"] * moved * rng.uniform(1 - noise, 1 + noise)}
+    return make_run_record(endpoints)
+
+
+def _hog_history(rng: random.Random) -> list[RunRecord]:
+    """30 runs; every 6th under heavy contention (×2.2-2.8)."""
+    return [
+        _hog_run(rng, rng.uniform(2.2, 2.8) if i % 6 == 2 else rng.uniform(0.95, 1.05)) for i in range(30)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_writes_slowing_as_they_always_do_on_a_busy_run_are_not_a_regression(seed: int) -> None:
+    """The run ×1.55 together; against the other endpoints (mostly reads, ×1.44) the writes read
+    ×1.2 "on their own", as much as the history's busy runs predict at that load. Judged busy by
+    the writes' leave-one-out factor alone (×1.44, under ×1.5) the history's busy runs were not
+    consulted and the writes were a regression (quiet corpus, two CPU hogs: r068)."""
+    rng = random.Random(40 + seed)
+    history = _hog_history(rng)
+    detection = detect_regressions(_hog_run(rng, 1.5, noise=0.01), history, Policy(), today=TODAY)
+    assert detection.verdict != "regression", detection.reason
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_write_slower_than_the_busy_runs_predict_is_still_a_regression(seed: int) -> None:
+    rng = random.Random(40 + seed)
+    history = _hog_history(rng)
+    candidate = _hog_run(rng, 1.5, {"create_note": 1.5}, noise=0.01)
+    assert _regressed(_regression_on(candidate, history)) == {"create_note"}

@@ -114,6 +114,7 @@ def excess_rows(
     rows_logs: FloatArray,
     runs: int = 1,
     reference: NDArray[np.bool_] | None = None,
+    busy: float | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Excess of each row's endpoints over the other endpoints of the same row, against the
     history's levels: (excess k x E, studentised z k x E, history sigma per endpoint E). In the
@@ -127,6 +128,8 @@ def excess_rows(
     all its runs is removed, with the rows' factor clipped to the history's range (on the shared
     corpus this cut the typical-latency noise of get/list/search from 13-18 % to 10-15 % and
     raised +15 % faults caught from 1/8 to 3/8, +25 % from 7/8 to 8/8, clean still 0/16).
+    `busy`: the rows' shared factor, when one row is judged (`compute_shared_shift`): whether the
+    run was busy, and which history runs were as busy, is then the same for every endpoint.
     """
     centers = np.array([_nanmedian(history_logs[:, e]) for e in range(history_logs.shape[1])])
     hist_r = history_logs - centers
@@ -140,20 +143,35 @@ def excess_rows(
         ok = np.isfinite(hist_x[:, e]) & np.isfinite(hist_f[:, e])
         if ok.sum() < 2:
             continue
-        slope, near = sensitivity(hist_f[ok, e], hist_x[ok, e], rows_f[:, e])
-        factors_used = np.nan_to_num(rows_f[:, e])
-        if slope == 0.0 and not near.any():
-            slope = wide_history_slope(hist_f[ok, e], hist_x[ok, e])
-            factors_used = np.clip(factors_used, hist_f[ok, e].min(), hist_f[ok, e].max())
-        residuals = hist_x[ok, e] - slope * hist_f[ok, e]
-        stats = robust_center_scale(residuals, FACTOR_FLOOR)
-        scale = stats.scale
-        if near.any():  # noise grows with contention: judge against the runs that were as busy
-            scale = max(scale, float(np.sqrt(np.mean((residuals[near] - stats.center) ** 2))))
-        excess[:, e] = rows_x[:, e] - slope * factors_used - stats.center
-        z[:, e] = excess[:, e] / (scale * np.sqrt(1.0 / runs + 1.0 / stats.n))
-        sigma[e] = scale
+        excess[:, e], z[:, e], sigma[e] = _endpoint_excess(
+            hist_f[ok, e], hist_x[ok, e], rows_f[:, e], rows_x[:, e], runs, busy
+        )
     return excess, z, sigma
+
+
+def _endpoint_excess(
+    factors: FloatArray,
+    excess: FloatArray,
+    row_factors: FloatArray,
+    row_excess: FloatArray,
+    runs: int,
+    busy: float | None,
+) -> tuple[FloatArray, FloatArray, float]:
+    """One endpoint's excess in the rows, studentised, and its sigma in the history: its slope on
+    the shared factor removed where the history has runs as busy (`sensitivity`), else the wide
+    history's slope (`wide_history_slope`) on the factor clipped to the history's range."""
+    slope, near = sensitivity(factors, excess, row_factors, busy)
+    used = np.nan_to_num(row_factors)
+    if slope == 0.0 and not near.any():
+        slope = wide_history_slope(factors, excess)
+        used = np.clip(used, factors.min(), factors.max())
+    residuals = excess - slope * factors
+    stats = robust_center_scale(residuals, FACTOR_FLOOR)
+    scale = stats.scale
+    if near.any():  # noise grows with contention: judge against the runs that were as busy
+        scale = max(scale, float(np.sqrt(np.mean((residuals[near] - stats.center) ** 2))))
+    out = row_excess - slope * used - stats.center
+    return out, out / (scale * np.sqrt(1.0 / runs + 1.0 / stats.n)), scale
 
 
 def wide_history_slope(factors: FloatArray, excess: FloatArray) -> float:
@@ -177,11 +195,13 @@ def _clipped_slope(factors: FloatArray, excess: FloatArray, *, min_dx: float) ->
 
 
 def sensitivity(
-    factors: FloatArray, excess: FloatArray, target_factors: FloatArray
+    factors: FloatArray, excess: FloatArray, target_factors: FloatArray, busy: float | None = None
 ) -> tuple[float, NDArray[np.bool_]]:
     """Theil-Sen slope of an endpoint's excess on the shared factor, and which history runs were
-    "as busy" (a factor at least half as large, same sign, as the largest of `target_factors`).
-    The slope is used only when at least `SENSITIVITY_RUNS` runs were that busy — it is
+    "as busy" (a factor at least half as large, same sign, as the largest of `target_factors`, or
+    as `busy`, the run's own shared factor, when that is larger: an endpoint's leave-one-out factor
+    is smallest for the endpoints a busy runner slows most, as the others are the ones it slows
+    less — quiet corpus, two CPU hogs: writes ×1.45 against a run ×1.63). The slope is used only when at least `SENSITIVITY_RUNS` runs were that busy — it is
     interpolated, not extrapolated from quiet runs — and clipped to a plausible range; else 0
     (and no run counts as busy)."""
     none = np.zeros(factors.shape, dtype=bool)
@@ -189,6 +209,8 @@ def sensitivity(
     if finite.size == 0:
         return 0.0, none
     target = float(finite[np.argmax(np.abs(finite))])
+    if busy is not None and abs(busy) > abs(target) and busy * target > 0:
+        target = busy  # the run's own factor says how busy it was, whichever endpoint is judged
     if abs(target) < SENSITIVITY_MIN_FACTOR:
         return 0.0, none
     near = factors * np.sign(target) >= 0.5 * abs(target)
@@ -225,7 +247,7 @@ def compute_shared_shift(
     factor = float(_row_median(cand_r)[0])
     factor_stats = robust_center_scale(hist_factors, FACTOR_FLOOR)
     reference = np.array([name not in improvers for name in endpoints]) if improvers else None
-    excess_all, z_all, sigma = excess_rows(history_logs, candidate_logs[None, :], runs, reference)
+    excess_all, z_all, sigma = excess_rows(history_logs, candidate_logs[None, :], runs, reference, factor)
     excess: dict[str, float] = {}
     excess_z: dict[str, float] = {}
     excess_scale: dict[str, float] = {}
