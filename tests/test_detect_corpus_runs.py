@@ -53,3 +53,12 @@ def test_a_write_endpoints_own_slowdown_is_still_caught(run_id: str, endpoint: s
     detection = _judge("corpus-probe-quiet", run_id)
     regressed = {f.endpoint for f in detection.findings if f.classification == "regression"}
     assert detection.verdict == "regression" and regressed == {endpoint}, detection.reason
+
+
+def test_a_median_moved_half_again_on_its_own_is_a_regression() -> None:
+    """bench/corpus, +15 % of get_note's p95 added to each of its requests: its median ×1.54 (×1.94
+    against the other endpoints) while its p95 stays inside its swings; before the typical gate:
+    pass."""
+    detection = _judge("corpus", "r011-latency+15")
+    regressed = {(f.endpoint, f.stat) for f in detection.findings if f.classification == "regression"}
+    assert detection.verdict == "regression" and regressed == {("get_note", "med")}, detection.reason

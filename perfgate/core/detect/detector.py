@@ -6,6 +6,7 @@ candidate + history + policy
   ├─ add_environment          shared factor across endpoints: environment or code?
   ├─ add_model_evidence       context regressor (conformal) + Isolation Forest (optional)
   ├─ classify                 → Finding per target
+  ├─ typical_regressions      the median of each gated latency, reported when it is a regression
   └─ acknowledgements, gating → verdict + one-sentence reason
 """
 
@@ -22,6 +23,7 @@ from perfgate.core.detect.extract import gated_targets
 from perfgate.core.detect.gather import add_environment, basic_evidence
 from perfgate.core.detect.judge import classify
 from perfgate.core.detect.learned import add_model_evidence
+from perfgate.core.detect.typical import typical_regressions
 from perfgate.core.detect.verdict import apply_acknowledgements, decide_verdict, ungated
 from perfgate.models import Policy, RunRecord
 from perfgate.models.detect import Detection
@@ -51,6 +53,8 @@ def detect_regressions(
     if gating:
         notices += add_model_evidence(evidences, candidate, runs, settings, random_state=random_state)
     findings = [classify(ev, settings) for ev in evidences]
+    typical, typical_evidences = typical_regressions(evidences, findings, candidate, runs, settings)
+    findings += typical
     if not gating:
         findings = ungated(findings)
     findings, ack_notices = apply_acknowledgements(findings, policy.acknowledgements, today)
@@ -72,7 +76,7 @@ def detect_regressions(
         history_runs=len(runs),
         environment=_environment_summary(attributions),
         advice=advice(kind, rerun),
-        confidence=verdict_confidence(kind, findings, evidences, rerun),
+        confidence=verdict_confidence(kind, findings, [*evidences, *typical_evidences], rerun),
     )
 
 
