@@ -6,6 +6,7 @@ Every problem becomes `InputDataError(path, "<one line>")`; nothing here raises 
 from __future__ import annotations
 
 import codecs
+import gc
 import gzip
 import itertools
 import json
@@ -228,3 +229,15 @@ def _is_utf8(head: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """No cycle collection while a block is split: its tuples are freed by reference counts."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

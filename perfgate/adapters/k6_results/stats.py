@@ -1,16 +1,12 @@
 """Streaming accumulators for raw k6 points, and k6's own percentile rule.
 
-One accumulator per *signature* (the set of metric keys a point feeds, see `routing`),
-not per key: a point is stored once, and the keys are assembled from signatures at the
-end. Values arrive through `sink(value)`, which for most kinds is just `array.append`
-(C speed); `flush()` folds the buffer into running partials once per block of lines,
-so memory stays flat. Trends whose raw values are kept never fold their buffer: exact
-percentiles need every value (8 bytes each in an `array('d')`).
-
-An accumulator of kept values can switch to an HDR histogram (`to_sketch`, when its metric passes
-`RawOptions.exact_points`): its percentiles are then within `sketch.ERROR_BOUND`, its count, sum,
-min and max stay exact. Kept values remember where each block ended, so the sums are the same
-block sums whenever it switches.
+One accumulator per *signature* (the set of metric keys a point feeds, see `routing`), not per
+key: a point is stored once, the keys are assembled from signatures at the end. Values arrive
+through `sink(value)` (mostly `array.append`, C speed); `flush()` folds the buffer into running
+partials once per block of lines, so memory stays flat. Kept trend values are never folded: exact
+percentiles need every value (8 bytes each) — until their metric passes `RawOptions.exact_points`
+and they switch to an HDR histogram (`to_sketch`; percentiles within `sketch.ERROR_BOUND`, count,
+sum, min and max exact: kept values remember their blocks' ends, so the sums are the same).
 
 A sum is the exactly rounded sum (`fsum`) of each block's values, added up block by block in
 file order; each block's sum is kept (8 bytes a block), so accumulators of consecutive byte
@@ -101,8 +97,9 @@ class Accumulator:
         if self.kind == "rate":
             self.nonzero += len(block) - block.count(0.0)
         elif self.kind != "counter":
-            self.low = min(self.low, min(block))
-            self.high = max(self.high, max(block))
+            low, high = _extremes(block)
+            self.low = min(self.low, low)
+            self.high = max(self.high, high)
 
     def to_sketch(self) -> None:
         """Kept values → HDR histogram, block by block as if never kept."""
@@ -179,6 +176,14 @@ class GaugeAccumulator(Accumulator):
         self.count += other.count
         self.low = min(self.low, other.low)
         self.high = max(self.high, other.high)
+
+
+def _extremes(block: array[float]) -> tuple[float, float]:
+    """min and max of a block; numpy past a few values (no float object per value)."""
+    if len(block) <= 64:
+        return min(block), max(block)
+    view = np.frombuffer(block, dtype=np.float64)
+    return float(view.min()), float(view.max())
 
 
 def summarize(
