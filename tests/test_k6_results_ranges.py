@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from perfgate.adapters.k6_results import RawOptions, load_result
 from perfgate.adapters.k6_results.aggregate import Aggregator, RawRun
 from perfgate.adapters.k6_results.ndjson import NdjsonReader
+from perfgate.adapters.k6_results.point_lines import PLAIN_POINT, POINT, split_points
 from perfgate.adapters.k6_results.ranges import cut, metric_lines, read_in_ranges
 from perfgate.adapters.k6_results.sources import open_stream
 from perfgate.cli import main
@@ -257,3 +258,26 @@ def test_any_tag_text_reads_the_same_on_both_paths(
     fast, _ = read_fast(path, max_routes)
     slow = load_result(path, fast=False)
     assert fast.metrics == slow.metrics
+
+
+_PIECES = [
+    '{"metric":"', '","type":"Point","data":{"time":"', '","value":', ',"tags":', "}}", "{", "}", '"', "\\",
+    "\n", "null", "http_reqs", "2026-11-22T11:00:01.5Z", "1.25", "-3", '{"name":"a"}', "x",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_the_faster_split_matches_the_strict_one_line_for_line(pieces: list[str]) -> None:
+    """`[^"]*` where the strict expression says `[^"\\\n]*`: the same matches, or the strict split."""
+    line = point_line("http_reqs", 61.5, 1, {"name": "a"})
+    block = "\n".join([line, "".join(pieces), line, "".join(reversed(pieces))]).encode()
+    assert split_points(block) == POINT.findall(block)
+    truncated = (
+        '{"metric":"http_reqs\n","type":"Point","data":{"time":"2026-11-22T11:00:01Z","value":1,"tags":{}}}'
+    )
+    assert (
+        split_points(truncated.encode())
+        == POINT.findall(truncated.encode())
+        != PLAIN_POINT.findall(truncated.encode())
+    )

@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from perfgate.adapters.json_text import JsonTextError, parse_json
+from perfgate.adapters.k6_results.point_lines import split_points
 from perfgate.adapters.k6_results.points import PointConsumer
 from perfgate.adapters.k6_results.routing import endpoint_name
 from perfgate.adapters.k6_results.shapes import MetricLine, PointLine
@@ -43,12 +44,6 @@ from perfgate.adapters.k6_results.stats import Sink
 from perfgate.adapters.k6_results.timestamps import TimestampError
 from perfgate.errors import InputDataError
 
-# One match per line: a k6 Point line split into its fields, or (group 5) any other line.
-_POINT = re.compile(
-    rb'^(?:\{"metric":"([^"\\\n]*)","type":"Point","data":\{"time":"([^"\\\n]*)",'
-    rb'"value":(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?),"tags":(\{.*\}|null)\}\}|(.*))$',  # `.`: not \n
-    re.MULTILINE,
-)
 MAX_ROUTES = 4096  # (tags text, metric) pairs remembered; each block looks at every one
 _URL_TAG = re.compile(rb'"url":"([^"\\\\]*)"')
 Appender = Callable[[bytes], None]
@@ -98,7 +93,7 @@ class NdjsonReader:
         self._json_line(line)
 
     def _fast_block(self, block: bytes) -> None:
-        found = _POINT.findall(block)
+        found = split_points(block)
         first = self.lines
         self._note_times(found, first)
         routes, last, by_metric = self._routes, None, _NO_ROUTES
