@@ -40,7 +40,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from perfgate.adapters.atomic import fsync_dir, write_atomic
-from perfgate.adapters.history_index import drop_index, indexed_summaries, summarize
+from perfgate.adapters.history_index import drop_index, indexed_history
+from perfgate.adapters.indexed_history import IndexedHistory
 from perfgate.adapters.json_text import parse_json
 from perfgate.adapters.policy_file import describe_validation_error
 from perfgate.errors import InputDataError, SchemaVersionError, UsageError, excerpt
@@ -267,14 +268,16 @@ class BaselineStore:
         """Every run of `scenario` as the gate, heal, trend and reports read it, oldest first: the
         runs without their checks, threshold expressions and resource samples
         (`history_index.summarize`), from the folder's index where it is current."""
+        return self.history(scenario).summaries()
+
+    def history(self, scenario: str) -> IndexedHistory:
+        """The runs of `scenario`, oldest first, as heads, value columns and summaries on demand
+        (`IndexedHistory`), from the folder's index where it is current."""
         directory, paths = self._run_files(scenario)
-        if not paths:
-            return []
-        if not directory.resolve().is_relative_to(self.root.resolve()):  # a symlink out: every file checked
-            runs = [summarize(self._load(path, scenario)) for path in paths]
-        else:
-            runs = indexed_summaries(directory, paths, scenario, lambda path: self._load(path, scenario))
-        return sorted(runs, key=_chronological)
+        inside = not paths or directory.resolve().is_relative_to(self.root.resolve())
+        return indexed_history(  # a symlink out of the root: every file checked, nothing cached
+            directory, paths, scenario, lambda path: self._load(path, scenario), cache=inside and bool(paths)
+        )
 
     def _run_files(self, scenario: str) -> tuple[Path, list[Path]]:
         directory = self.run_dir(scenario)

@@ -1,52 +1,103 @@
 """A per-scenario index of the history folder: one small file read instead of one JSON parse per run.
 
-`<scenario>/.perfgate-cache/runs-index` holds, per run file, the run's *summary* (`summarize`:
-the stored run without what no reader of the history uses — its checks, its threshold
-expressions and its resource samples; every metric value, the context, fingerprint, runner
-evidence, resource means and stages stay) keyed by file name with the file's inode, size and
-mtime_ns. The folder carries its own `.gitignore` (`*`), so the cache is never committed, and it
-sits beside `runs/`, not in it, so nothing takes it for a run.
+`<scenario>/.perfgate-cache/runs-index` holds, per run file, keyed by file name with the file's
+inode, size and mtime_ns:
+- the run's *head* (`RunHead`: what choosing the comparable runs reads),
+- its metric values, as one row of a float matrix whose columns are (metric key, stat),
+- its *summary* (`summarize`: the stored run without what no reader of the history uses — its
+  checks, its threshold expressions and its resource samples) as JSON text, parsed only on demand.
 
-It is a cache, never trusted blindly: an entry is reused only for a regular file (not a symlink)
-whose name, inode, size and mtime_ns all match and whose run id and scenario agree with its name
-and folder; every other file goes through the normal hardened reader. Files added, removed or
-edited by hand are therefore picked up, a corrupt index is ignored and rewritten, and because the
-index is rebuilt from the directory listing on every read, racing writers cannot lose a run (an
-older index written last is just stale next time). `record` does not touch it; it is written only
-when an entry changed.
+The file is one line of JSON (the heads and keys as columns, the matrix as base64 float64), a
+newline, then the summaries one after another. So the gate reads 5,000 runs' heads and values in
+a few tens of milliseconds and builds full summaries only for the newest runs its windows read
+(`IndexedHistory`); heal, trend and the HTML charts build them all.
+
+The folder carries its own `.gitignore` (`*`), so the cache is never committed, and it sits beside
+`runs/`, not in it, so nothing takes it for a run. It is a cache, never trusted blindly: an entry
+is reused only for a regular file (not a symlink) whose name, inode, size and mtime_ns all match,
+in the scenario the index was written for; every other file goes through the normal hardened
+reader. Files added, removed or edited by hand are therefore picked up, a corrupt index (or
+summary text) is ignored and rebuilt, and because the index is rebuilt from the directory listing
+on every read, racing writers cannot lose a run (an older index written last is just stale next
+time). `record` does not touch it; it is written only when an entry changed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import os
 import stat
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import ValidationError
 
 from perfgate.adapters.atomic import write_atomic
-from perfgate.models import StoredRun
+from perfgate.adapters.indexed_history import Column, IndexedHistory, Matrix, values_row
+from perfgate.models import RunHead, StoredRun
 from perfgate.models.base import Strict
+from perfgate.models.verdict import VerdictKind
 
 CACHE_DIR = ".perfgate-cache"
 INDEX_NAME = "runs-index"
 OLD_INDEX_NAME = ".runs-index"  # perfgate 0.x kept whole runs there, beside runs/
 _GITIGNORE = "# perfgate's local cache of the history (rebuilt on demand): never commit it\n*\n"
+Loader = Callable[[Path], StoredRun]
 
 
-class IndexEntry(Strict):
-    inode: int
-    size: int
-    mtime_ns: int
-    run: StoredRun  # the summary (`summarize`)
+class IndexHeader(Strict):
+    """The index's first line: one list per field, one item per run file, in the same order."""
+
+    version: Literal[3]  # an older index is refused, then rebuilt
+    scenario: str
+    columns: list[Column]  # (metric key, stat) of the value matrix's columns
+    files: list[str]
+    inode: list[int]
+    size: list[int]
+    mtime_ns: list[int]
+    recorded_at: list[datetime]
+    fingerprint: list[str | None]
+    verdict: list[VerdictKind | None]
+    valid: list[bool]
+    commit: list[str | None]
+    vus_max: list[int | None]
+    text_bytes: list[int]  # each summary's length in the body
+    matrix: str  # base64 of the float64 values, one row per file
 
 
-class HistoryIndex(Strict):
-    version: Literal[2]  # no default: written even with exclude_defaults, so an older index is refused
-    entries: dict[str, IndexEntry]
+class _Entries:
+    """The index being assembled, one item per run file, in directory order."""
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        self.keys: list[tuple[int, int, int]] = []
+        self.heads: list[RunHead] = []
+        self.texts: list[bytes | memoryview] = []
+        self.paths: list[Path] = []
+        self.reused: tuple[list[int], list[int]] = ([], [])  # (position here, row in the old matrix)
+        self.fresh: dict[int, tuple[StoredRun, dict[Column, float]]] = {}
+
+    def add(self, path: Path, key: tuple[int, int, int], head: RunHead, text: bytes | memoryview) -> int:
+        self.files.append(path.name)
+        self.keys.append(key)
+        self.heads.append(head)
+        self.texts.append(text)
+        self.paths.append(path)
+        return len(self.files) - 1
+
+    def reorder(self, order: list[int]) -> None:
+        """Put the entries in `order` (old positions, new order)."""
+        moved = {old: new for new, old in enumerate(order)}
+        for name in ("files", "keys", "heads", "texts", "paths"):
+            items = getattr(self, name)
+            setattr(self, name, [items[i] for i in order])
+        self.reused = ([moved[i] for i in self.reused[0]], self.reused[1])
+        self.fresh = {moved[i]: item for i, item in self.fresh.items()}
 
 
 def index_path(scenario_dir: Path) -> Path:
@@ -72,51 +123,135 @@ def summarize(run: StoredRun) -> StoredRun:
     return run.model_copy(update={"record": slim})
 
 
-def _read(path: Path) -> dict[str, IndexEntry]:
+class _Stored:
+    """A parsed index file: its header, its summaries' bytes and its value matrix."""
+
+    def __init__(self, header: IndexHeader, body: memoryview, matrix: Matrix) -> None:
+        self.header = header
+        self.matrix = matrix
+        self.texts: list[memoryview] = []
+        self.position = {name: i for i, name in enumerate(header.files)}
+        start = 0
+        for length in header.text_bytes:
+            self.texts.append(body[start : start + length])
+            start += length
+
+    def key(self, i: int) -> tuple[int, int, int]:
+        return self.header.inode[i], self.header.size[i], self.header.mtime_ns[i]
+
+    def head(self, i: int) -> RunHead:
+        h = self.header
+        run_id = h.files[i].removesuffix(".json")
+        return RunHead(
+            run_id, h.recorded_at[i], h.fingerprint[i], h.verdict[i], h.valid[i], h.commit[i], h.vus_max[i]
+        )
+
+
+def _read(path: Path, scenario: str) -> _Stored | None:
     try:
-        return dict(HistoryIndex.model_validate_json(path.read_bytes()).entries)
-    except (OSError, ValueError, ValidationError):
-        return {}
+        raw = path.read_bytes()
+        first, _, body = raw.partition(b"\n")
+        header = IndexHeader.model_validate_json(first)
+        values = np.frombuffer(base64.b64decode(header.matrix, validate=True), dtype=np.float64)
+    except (OSError, ValueError, ValidationError, binascii.Error):
+        return None
+    n = len(header.files)
+    per_run = (header.inode, header.size, header.mtime_ns, header.recorded_at, header.fingerprint)
+    more = (header.verdict, header.valid, header.commit, header.vus_max, header.text_bytes)
+    if (
+        header.scenario != scenario
+        or any(len(column) != n for column in (*per_run, *more))
+        or sum(header.text_bytes) != len(body)
+        or values.size != n * len(header.columns)
+        or min(header.text_bytes, default=0) < 0
+    ):
+        return None
+    return _Stored(header, memoryview(body), values.reshape(n, len(header.columns)))
 
 
-def _reusable(entry: IndexEntry, info: os.stat_result, path: Path, scenario: str) -> bool:
-    return (
-        stat.S_ISREG(info.st_mode)
-        and (entry.inode, entry.size, entry.mtime_ns) == (info.st_ino, info.st_size, info.st_mtime_ns)
-        and entry.run.run_id == path.stem
-        and entry.run.scenario == scenario
-    )
+def _key(info: os.stat_result) -> tuple[int, int, int]:
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def indexed_summaries(
-    directory: Path, paths: list[Path], scenario: str, load: Callable[[Path], StoredRun]
-) -> list[StoredRun]:
-    """The summaries of the runs in `paths` (unordered), from the index where it is current, else
-    loaded through `load` and summarized; the index is rewritten when any entry changed."""
+def indexed_history(
+    directory: Path, paths: list[Path], scenario: str, load: Loader, *, cache: bool = True
+) -> IndexedHistory:
+    """The runs in `paths` (`IndexedHistory`, oldest first), from the index where it is current, else
+    loaded through `load` and summarized; the index is rewritten when any entry changed.
+    `cache=False`: every run loaded through `load`, no index read or written."""
     scenario_dir = directory.parent
-    old = _read(index_path(scenario_dir))
-    fresh: dict[str, IndexEntry] = {}
-    changed = len(old) != len(paths)
+    old = _read(index_path(scenario_dir), scenario) if cache else None
+    entries = _Entries()
     for path in paths:
         info = path.lstat()
-        entry = old.get(path.name)
-        if entry is None or not _reusable(entry, info, path, scenario):
-            summary = summarize(load(path))
-            entry = IndexEntry(inode=info.st_ino, size=info.st_size, mtime_ns=info.st_mtime_ns, run=summary)
-            changed = True
-        fresh[path.name] = entry
-    if changed:
+        at = old.position.get(path.name) if old is not None else None
+        if old is not None and at is not None and stat.S_ISREG(info.st_mode) and _key(info) == old.key(at):
+            entries.reused[1].append(at)
+            entries.reused[0].append(entries.add(path, _key(info), old.head(at), old.texts[at]))
+            continue
+        summary = summarize(load(path))
+        text = summary.model_dump_json(exclude_defaults=True).encode()
+        entries.fresh[entries.add(path, _key(info), summary.head(), text)] = (summary, values_row(summary))
+    heads = entries.heads
+    entries.reorder(sorted(range(len(heads)), key=lambda i: (heads[i].recorded_at, heads[i].run_id)))
+    columns, matrix = _matrix(entries, old)
+    if cache and (entries.fresh or old is None or len(old.header.files) != len(paths)):
         with contextlib.suppress(OSError):  # a read-only history is still read, only slower
-            save_index(scenario_dir, HistoryIndex(version=2, entries=fresh))
-    return [entry.run for entry in fresh.values()]
+            save_index(scenario_dir, _encode(scenario, entries, columns, matrix))
+    built = {i: summary for i, (summary, _) in entries.fresh.items()}
+    read = lambda path: summarize(load(path))  # noqa: E731
+    return IndexedHistory(entries.heads, columns, matrix, entries.texts, entries.paths, read, built)
 
 
-def save_index(scenario_dir: Path, index: HistoryIndex) -> None:
+def _matrix(entries: _Entries, old: _Stored | None) -> tuple[list[Column], Matrix]:
+    """The entries' values: the reused rows copied from the old matrix, the fresh ones filled in;
+    a column new to the index is added at the end."""
+    columns = list(old.header.columns) if old is not None else []
+    seen = set(columns)
+    for _, row in entries.fresh.values():
+        new = [column for column in row if column not in seen]
+        columns += new
+        seen.update(new)
+    matrix = np.full((len(entries.files), len(columns)), np.nan)
+    if old is not None and entries.reused[0]:
+        matrix[np.array(entries.reused[0]), : len(old.header.columns)] = old.matrix[
+            np.array(entries.reused[1])
+        ]
+    at = {column: j for j, column in enumerate(columns)}
+    for i, (_, row) in entries.fresh.items():
+        for column, value in row.items():
+            matrix[i, at[column]] = value
+    return columns, matrix
+
+
+def _encode(scenario: str, entries: _Entries, columns: list[Column], matrix: Matrix) -> bytes:
+    heads = entries.heads
+    header = IndexHeader(
+        version=3,
+        scenario=scenario,
+        columns=columns,
+        files=entries.files,
+        inode=[key[0] for key in entries.keys],
+        size=[key[1] for key in entries.keys],
+        mtime_ns=[key[2] for key in entries.keys],
+        recorded_at=[head.recorded_at for head in heads],
+        fingerprint=[head.fingerprint for head in heads],
+        verdict=[head.verdict for head in heads],
+        valid=[head.valid for head in heads],
+        commit=[head.commit for head in heads],
+        vus_max=[head.vus_max for head in heads],
+        text_bytes=[len(text) for text in entries.texts],
+        matrix=base64.b64encode(np.ascontiguousarray(matrix, dtype=np.float64).tobytes()).decode(),
+    )
+    return b"".join([header.model_dump_json().encode(), b"\n", *entries.texts])
+
+
+def save_index(scenario_dir: Path, payload: bytes) -> None:
     cache = scenario_dir / CACHE_DIR
     cache.mkdir(exist_ok=True)
     if not (cache / ".gitignore").is_file():
         write_atomic(cache / ".gitignore", _GITIGNORE.encode())
-    write_atomic(cache / INDEX_NAME, index.model_dump_json(exclude_defaults=True).encode())
+    write_atomic(cache / INDEX_NAME, payload)
     (scenario_dir / OLD_INDEX_NAME).unlink(missing_ok=True)
 
 

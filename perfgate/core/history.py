@@ -24,12 +24,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from perfgate.models import StoredRun
+from perfgate.models.verdict import VerdictKind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,6 +53,28 @@ CONTEXT_COLUMNS: dict[str, Callable[[StoredRun], float | None]] = {
 RESOURCE_FIELDS = ("cpu_mean_percent", "cpu_peak_percent", "rss_mean_mb", "rss_peak_mb")
 
 
+class Comparable(Protocol):
+    """What choosing the baseline reads of a stored run: a `StoredRun`, or its `RunHead`."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def verdict(self) -> VerdictKind | None: ...
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def commit(self) -> str | None: ...
+    @property
+    def vus_max(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=Comparable)
+
+
 @dataclass(frozen=True)
 class Exclusion:
     run_id: str
@@ -59,15 +82,15 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
-class BaselineSelection:
+class BaselineSelection(Generic[R]):
     """The comparable runs (oldest first) and why every other run was left out."""
 
-    runs: tuple[StoredRun, ...]
+    runs: tuple[R, ...]
     excluded: tuple[Exclusion, ...]
     fingerprint: str | None
     load_model_changed: bool
-    model_since: StoredRun | None = None
-    previous_model_run: StoredRun | None = None
+    model_since: R | None = None
+    previous_model_run: R | None = None
 
     @property
     def excluded_counts(self) -> dict[ExclusionReason, int]:
@@ -95,17 +118,17 @@ class BaselineSelection:
         return notices
 
 
-def describe_run(run: StoredRun) -> str:
+def describe_run(run: Comparable) -> str:
     """`run 20261123T151342Z-164d (commit 1a2b3c4)`."""
     return f"run {run.run_id}" + (f" (commit {run.commit[:12]})" if run.commit else "")
 
 
-def _chronological(run: StoredRun) -> tuple[datetime, str]:
+def _chronological(run: Comparable) -> tuple[datetime, str]:
     return run.recorded_at, run.run_id
 
 
 def _exclusion_reason(
-    run: StoredRun,
+    run: Comparable,
     fingerprint: str | None,
     include_regressions: bool,
     include_invalid: bool,
@@ -121,8 +144,8 @@ def _exclusion_reason(
     return None
 
 
-def _other_unknown_load(run: StoredRun, fingerprint: str | None, candidate_vus_max: int | None) -> bool:
-    stored_vus = run.record.context.vus_max
+def _other_unknown_load(run: Comparable, fingerprint: str | None, candidate_vus_max: int | None) -> bool:
+    stored_vus = run.vus_max
     return (
         fingerprint is None
         and None not in (stored_vus, candidate_vus_max)
@@ -130,9 +153,7 @@ def _other_unknown_load(run: StoredRun, fingerprint: str | None, candidate_vus_m
     )
 
 
-def _model_change(
-    ordered: Sequence[StoredRun], fingerprint: str | None
-) -> tuple[StoredRun | None, StoredRun | None]:
+def _model_change(ordered: Sequence[R], fingerprint: str | None) -> tuple[R | None, R | None]:
     """(last run of another model, first run of this model) when this model came after all others."""
     if fingerprint is None:
         return None, None
@@ -144,16 +165,16 @@ def _model_change(
 
 
 def select_baseline(
-    runs: Sequence[StoredRun],
+    runs: Sequence[R],
     *,
     fingerprint: str | None,
     include_regressions: bool = False,
     include_invalid: bool = False,
     candidate_vus_max: int | None = None,
-) -> BaselineSelection:
+) -> BaselineSelection[R]:
     """The runs a candidate with load-model `fingerprint` may be compared with (see module doc)."""
     ordered = sorted(runs, key=_chronological)
-    comparable: list[StoredRun] = []
+    comparable: list[R] = []
     excluded: list[Exclusion] = []
     for run in ordered:
         reason = _exclusion_reason(run, fingerprint, include_regressions, include_invalid, candidate_vus_max)

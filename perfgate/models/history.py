@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
@@ -30,3 +31,32 @@ class StoredRun(Strict):
     @property
     def usable_as_baseline(self) -> bool:
         return self.valid and self.verdict != "regression"
+
+    @property
+    def vus_max(self) -> int | None:
+        return self.record.context.vus_max
+
+    def head(self) -> RunHead:
+        return RunHead(
+            self.run_id,
+            self.recorded_at,
+            self.fingerprint,
+            self.verdict,
+            self.valid,
+            self.commit,
+            self.vus_max,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunHead:
+    """What choosing the comparable runs reads of a stored run (`core.history.select_baseline`),
+    without its metrics: the history index gives these for thousands of runs at little cost."""
+
+    run_id: str
+    recorded_at: datetime
+    fingerprint: str | None
+    verdict: VerdictKind | None
+    valid: bool
+    commit: str | None
+    vus_max: int | None

@@ -28,6 +28,7 @@ from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import BROKEN_EXIT_CODES, Policy, RunRecord, StoredRun, Verdict
 from perfgate.models.base import Frozen
+from perfgate.pipeline.baseline import Baseline, indexed_baseline
 from perfgate.pipeline.history import HistoryLocation, locate_history
 from perfgate.pipeline.load_model import LoadModelSource, with_load_model
 
@@ -113,7 +114,7 @@ def with_run_facts(verdict: Verdict, loaded: LoadedRun, policy: Policy) -> Verdi
     )
 
 
-def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelection:
+def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelection[StoredRun]:
     return select_baseline(
         runs, fingerprint=_digest(loaded.record), candidate_vus_max=loaded.record.context.vus_max
     )
@@ -121,7 +122,7 @@ def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelecti
 
 def compare(
     loaded: LoadedRun,
-    selection: BaselineSelection,
+    baseline: Baseline,
     policy: Policy,
     *,
     scenario: str,
@@ -130,13 +131,13 @@ def compare(
     candidate_runs: int = 1,
 ) -> Verdict:
     """`candidate_runs` > 1: `loaded` pools that many runs of the same code (`pool_runs`)."""
-    verdict = _judge(loaded, selection, policy, scenario, source, today, candidate_runs)
+    verdict = _judge(loaded, baseline, policy, scenario, source, today, candidate_runs)
     return with_run_facts(verdict, loaded, policy)
 
 
 def _judge(
     loaded: LoadedRun,
-    selection: BaselineSelection,
+    baseline: Baseline,
     policy: Policy,
     scenario: str,
     source: str,
@@ -144,6 +145,7 @@ def _judge(
     candidate_runs: int,
 ) -> Verdict:
     candidate = loaded.record
+    selection = baseline.selection
     broken = broken_reason(candidate)
     if broken is not None:
         return _broken_verdict(loaded, scenario, source, broken)
@@ -167,10 +169,11 @@ def _judge(
         )
     detection = detect_regressions(
         candidate,
-        [run.record for run in selection.runs],
+        baseline.newest,
         policy,
         today=today,
         settings=DetectorTuning(candidate_runs=candidate_runs),
+        columns=baseline.columns,
     )
     pooled = (
         [
@@ -201,8 +204,12 @@ class Analysis(Frozen):
     loaded: LoadedRun
     where: HistoryLocation | None
     policy: Policy
-    history: tuple[StoredRun, ...] = ()  # the comparable runs
+    baseline: Baseline | None = None  # the comparable runs
     runs: tuple[LoadedRun, ...] = ()  # each run, when `loaded` pools repeats
+
+    def history(self) -> tuple[StoredRun, ...]:
+        """The comparable runs in full, oldest first (built on first use)."""
+        return self.baseline.runs() if self.baseline is not None else ()
 
 
 def load_candidate(
@@ -252,19 +259,22 @@ def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
         verdict = with_run_facts(verdict, loaded, policy)
         return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))
     where = locate_run_history(options.baselines, options.scenario, loaded)
-    selection = comparable_runs(loaded, BaselineStore(where.root).summaries(where.scenario))
+    baseline = indexed_baseline(
+        BaselineStore(where.root).history(where.scenario),
+        _digest(loaded.record),
+        loaded.record.context.vus_max,
+    )
     verdict = compare(
         loaded,
-        selection,
+        baseline,
         policy,
         scenario=where.scenario,
         source=source,
         today=today,
         candidate_runs=len(runs),
     )
-    history = tuple(selection.runs)
     return Analysis(
-        verdict=verdict, loaded=loaded, where=where, policy=policy, history=history, runs=tuple(runs)
+        verdict=verdict, loaded=loaded, where=where, policy=policy, baseline=baseline, runs=tuple(runs)
     )
 
 

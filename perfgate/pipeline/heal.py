@@ -37,6 +37,7 @@ from perfgate.models import HealPlan, Policy, RunRecord, StageStats, Verdict, Ve
 from perfgate.models.base import Frozen
 from perfgate.paths import NOTES_SCRIPT
 from perfgate.pipeline.analyze import check_candidate, comparable_runs, compare, own_scenario
+from perfgate.pipeline.baseline import full_baseline
 from perfgate.pipeline.history import HistoryLocation, locate_history
 from perfgate.pipeline.load_model import LoadModelSource, check_flags, resolve_load_model, with_load_model
 from perfgate.pipeline.run import RunRequest, run_profile
@@ -147,7 +148,7 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
         check_candidate(request.result, loaded.record)
         judged = request.verdict or compare(
             loaded,
-            comparable_runs(loaded, runs),
+            full_baseline(comparable_runs(loaded, runs)),
             policy,
             scenario=scenario,
             source=request.result.name,

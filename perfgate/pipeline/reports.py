@@ -45,9 +45,10 @@ def render_report(
         from perfgate.core.render.html import render_html
 
         # change points over the comparable history are marked on the charts (cheap: pure numpy)
-        trend = scan_trend([(run.run_id, run.record) for run in analysis.history], analysis.policy)
+        history = analysis.history()
+        trend = scan_trend([(run.run_id, run.record) for run in history], analysis.policy)
         return render_html(
-            verdict, history=analysis.history, run=analysis.loaded.record, change_points=trend, ack_until=ack
+            verdict, history=history, run=analysis.loaded.record, change_points=trend, ack_until=ack
         )
     words = render_explanation_text(explanation) if explanation is not None else None
     return render_text(verdict, color=color, ack_until=ack, explanation=words)

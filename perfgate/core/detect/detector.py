@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from datetime import date
 
 from perfgate.core.detect.advice import advice, rerun_advised, verdict_confidence
-from perfgate.core.detect.drift import relative_drift
+from perfgate.core.detect.drift import LEVEL_RUNS, TREND_WINDOW, relative_drift
 from perfgate.core.detect.environment import Attribution
 from perfgate.core.detect.evidence import DetectorTuning
-from perfgate.core.detect.extract import gated_targets
+from perfgate.core.detect.extract import HistoryColumns, gated_targets
 from perfgate.core.detect.gather import add_environment, basic_evidence
 from perfgate.core.detect.judge import classify
 from perfgate.core.detect.learned import add_model_evidence
@@ -37,19 +37,27 @@ def detect_regressions(
     today: date,
     random_state: int = 0,
     settings: DetectorTuning | None = None,
+    columns: HistoryColumns | None = None,
 ) -> Detection:
     """Classify every gated (metric, stat) of `candidate` against `history` (oldest first).
 
     `history` must already hold only comparable runs (same load model, valid, not regressions).
+    With `columns` (every comparable run's values), `history` may be only the newest
+    `history_tail(settings)` of those runs: the result is the same.
     """
     settings = settings or DetectorTuning()
     runs = list(history)
+    size = len(runs) if columns is None else columns.size
+    if len(runs) < min(size, history_tail(settings)):
+        raise ValueError(f"{len(runs)} newest runs given for a history of {size}: the windows need more")
     recent = runs[-settings.recent_window :]
-    evidences = [basic_evidence(t, candidate, runs, settings) for t in gated_targets(candidate, policy)]
+    evidences = [
+        basic_evidence(t, candidate, runs, settings, columns) for t in gated_targets(candidate, policy)
+    ]
     attributions = add_environment(evidences, candidate, recent, settings)
     relative_drift(evidences, candidate, runs, settings)
     notices: list[str] = []
-    gating = len(runs) >= policy.history.min_runs
+    gating = size >= policy.history.min_runs
     if gating:
         notices += add_model_evidence(evidences, candidate, runs, settings, random_state=random_state)
     findings = [classify(ev, settings) for ev in evidences]
@@ -63,7 +71,7 @@ def detect_regressions(
     notices += ack_notices + [f"{note}." for note in (env_notes[:1] + code_notes[:1])]
     kind, reason = decide_verdict(
         findings,
-        history_runs=len(runs),
+        history_runs=size,
         min_runs=policy.history.min_runs,
         environment_note=env_notes[0] if env_notes else "",
     )
@@ -73,11 +81,17 @@ def detect_regressions(
         reason=reason,
         findings=findings,
         notices=notices,
-        history_runs=len(runs),
+        history_runs=size,
         environment=_environment_summary(attributions),
         advice=advice(kind, rerun),
         confidence=verdict_confidence(kind, findings, [*evidences, *typical_evidences], rerun),
     )
+
+
+def history_tail(settings: DetectorTuning) -> int:
+    """How many of the newest comparable runs the detector reads in full (the recent baseline, the
+    models' training runs, the runner-free drift guard's window); older ones only as columns."""
+    return max(settings.recent_window, settings.max_train_runs + LEVEL_RUNS - 1, TREND_WINDOW)
 
 
 def _environment_summary(attributions: dict[str, Attribution]) -> dict[str, float]:

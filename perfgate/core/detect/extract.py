@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +113,34 @@ def raw_values(runs: Sequence[RunRecord], target: Target) -> FloatArray:
         if value is not None and math.isfinite(value):
             out[i] = value
     return out
+
+
+@dataclass(frozen=True)
+class HistoryColumns:
+    """The comparable history as columns: per (metric key, stat), its value in each of the `size`
+    runs, oldest first, NaN where a run lacks it. The detector reads runs beyond its newest windows
+    only through `raw_values`, so a long history need not be built into `RunRecord`s."""
+
+    size: int
+    values: Mapping[tuple[str, str], FloatArray]
+
+    def raw_values(self, target: Target) -> FloatArray:
+        """`raw_values` over all `size` runs: the same floats, the same NaNs."""
+        if target.stat != LOCATION_STAT:
+            return _finite(self._column(target.metric, target.stat))
+        mean, median = self._column(target.metric, "avg"), self._column(target.metric, "med")
+        with np.errstate(invalid="ignore", over="ignore"):
+            own_median = np.isfinite(median) & (median > 0)
+            typical = np.where(own_median, np.sqrt(mean * median), mean)
+        return _finite(np.where(np.isfinite(mean) & (mean > 0), typical, np.nan))
+
+    def _column(self, metric: str, stat: str) -> FloatArray:
+        column = self.values.get((metric, stat))
+        return np.full(self.size, np.nan) if column is None else column
+
+
+def _finite(values: FloatArray) -> FloatArray:
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def stat_value(run: RunRecord, metric: str, stat: str) -> float | None:

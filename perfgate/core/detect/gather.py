@@ -18,7 +18,7 @@ from perfgate.core.detect.environment import (
     shared_shift,
 )
 from perfgate.core.detect.evidence import DetectorTuning, Evidence
-from perfgate.core.detect.extract import Target, bad_events, raw_values, run_signals, to_space
+from perfgate.core.detect.extract import HistoryColumns, Target, bad_events, raw_values, run_signals, to_space
 from perfgate.core.detect.robust import (
     binomial_sf,
     mad_df,
@@ -34,11 +34,16 @@ LOAD_DERIVED_UNITS = ("per_s", "count")
 
 
 def basic_evidence(
-    target: Target, candidate: RunRecord, history: Sequence[RunRecord], settings: DetectorTuning
+    target: Target,
+    candidate: RunRecord,
+    history: Sequence[RunRecord],
+    settings: DetectorTuning,
+    columns: HistoryColumns | None = None,
 ) -> Evidence:
+    """`columns`, when given, hold the whole history; `history` its newest runs (`detect_regressions`)."""
     observed = candidate.value(target.metric, target.stat)
     assert observed is not None
-    values = raw_values(history, target)
+    values = raw_values(history, target) if columns is None else columns.raw_values(target)
     values = values[np.isfinite(values)]
     recent = values[-settings.recent_window :]
     if recent.size == 0:
