@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+import zlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from factories import T0, make_run_record
 
@@ -29,15 +31,20 @@ def _index_file(store: BaselineStore) -> Path:
     return index_path(store.run_dir(SCENARIO).parent)
 
 
-def _index(store: BaselineStore) -> dict[str, object]:
-    data: dict[str, object] = json.loads(_index_file(store).read_text())["entries"]
-    return data
+def _header(store: BaselineStore) -> dict[str, Any]:
+    header: dict[str, Any] = json.loads(_index_file(store).read_bytes().partition(b"\n")[0])
+    return header
+
+
+def _files(store: BaselineStore) -> list[str]:
+    files: list[str] = _header(store)["files"]
+    return files
 
 
 def test_reading_writes_the_index_and_reads_it_back_equal(tmp_path: Path) -> None:
     store = _store(tmp_path, 3)
     first = store.summaries(SCENARIO)
-    assert sorted(_index(store)) == ["r000.json", "r001.json", "r002.json"]
+    assert sorted(_files(store)) == ["r000.json", "r001.json", "r002.json"]
     assert store.summaries(SCENARIO) == first
     assert first == [summarize(run) for run in store.runs(SCENARIO)]
 
@@ -57,7 +64,13 @@ def test_a_summary_keeps_what_readers_use_and_drops_the_rest(tmp_path: Path) -> 
     assert summary.record.stages == full.record.stages and summary.record.stages
     assert summary.record.resources.cpu_mean_percent == full.record.resources.cpu_mean_percent
     assert summary.model_dump(exclude={"record"}) == full.model_dump(exclude={"record"})
-    assert _index_file(store).stat().st_size < (store.run_dir(SCENARIO) / "r000.json").stat().st_size / 2
+
+
+def test_the_index_is_compact(tmp_path: Path) -> None:
+    store = _store(tmp_path, 10)
+    store.summaries(SCENARIO)
+    files = sum(path.stat().st_size for path in store.run_dir(SCENARIO).iterdir())
+    assert _index_file(store).stat().st_size < files / 2
 
 
 def test_an_unchanged_history_does_not_rewrite_the_index(tmp_path: Path) -> None:
@@ -92,7 +105,7 @@ def test_a_run_added_or_removed_after_the_index_is_seen(tmp_path: Path) -> None:
     store.record(SCENARIO, make_run_record(), recorded_at=T0 + timedelta(hours=1), run_id="late")
     (store.run_dir(SCENARIO) / "r000.json").unlink()
     assert [run.run_id for run in store.summaries(SCENARIO)] == ["r001", "r002", "late"]
-    assert sorted(_index(store)) == ["late.json", "r001.json", "r002.json"]
+    assert sorted(_files(store)) == ["late.json", "r001.json", "r002.json"]
 
 
 def test_a_run_edited_by_hand_is_read_again(tmp_path: Path) -> None:
@@ -119,19 +132,62 @@ def test_an_index_entry_whose_file_turned_bad_is_not_used(tmp_path: Path) -> Non
         raise AssertionError("a broken run file was served from the index")
 
 
+def _split(index: Path) -> tuple[dict[str, Any], bytes, list[bytes]]:
+    """The index's header, value matrix and compressed summaries."""
+    first, _, body = index.read_bytes().partition(b"\n")
+    header = json.loads(first)
+    start = len(header["files"]) * len(header["columns"]) * 8
+    matrix, texts = body[:start], []
+    for length in header["text_bytes"]:
+        texts.append(body[start : start + length])
+        start += length
+    return header, matrix, texts
+
+
+def _forge(store: BaselineStore, name: str, commit: object, key_changed: bool) -> None:
+    """Rewrite the index with run `name`'s summary edited (its commit), consistently laid out."""
+    header, matrix, texts = _split(_index_file(store))
+    at = header["files"].index(name)
+    run = json.loads(zlib.decompress(texts[at]))
+    run["commit"] = commit
+    texts[at] = zlib.compress(json.dumps(run).encode())
+    header["text_bytes"][at] = len(texts[at])
+    header["size"][at] += 1 if key_changed else 0
+    _index_file(store).write_bytes(json.dumps(header).encode() + b"\n" + matrix + b"".join(texts))
+
+
 def test_a_corrupt_or_forged_index_is_rebuilt_never_an_error(tmp_path: Path) -> None:
     store = _store(tmp_path, 2)
     expected = store.summaries(SCENARIO)
     index = _index_file(store)
-    for garbage in ("", "{not json", '{"version": 2, "entries": {"r000.json": 3}}', "[]" * 1000):
-        index.write_text(garbage)
+    intact = index.read_bytes()
+    header, matrix, texts = _split(index)
+    body = matrix + b"".join(texts)
+    for garbage in (
+        b"",
+        b"{not json",
+        b'{"version": 2, "entries": {"r000.json": 3}}',
+        b"[]" * 1000,
+        intact[:-10],  # the summaries cut short
+        intact + b"{}",  # more than the header accounts for
+        json.dumps({**header, "columns": header["columns"][:-1]}).encode() + b"\n" + body,
+        json.dumps({**header, "valid": [True]}).encode() + b"\n" + body,
+        json.dumps({**header, "scenario": "other"}).encode() + b"\n" + body,
+        json.dumps({**header, "text_bytes": [-1, sum(header["text_bytes"]) + 1]}).encode() + b"\n" + body,
+    ):
+        index.write_bytes(garbage)
         assert store.summaries(SCENARIO) == expected
-        assert sorted(_index(store)) == ["r000.json", "r001.json"]
-    forged = json.loads(index.read_text())
-    forged["entries"]["r000.json"]["run"]["commit"] = "forged"
-    forged["entries"]["r000.json"]["size"] += 1  # the key no longer matches the file: not reused
-    index.write_text(json.dumps(forged))
+        assert sorted(_files(store)) == ["r000.json", "r001.json"]
+        assert index.read_bytes() == intact
+    _forge(store, "r000.json", "forged", key_changed=True)  # the key no longer matches the file: not reused
     assert store.summaries(SCENARIO) == expected
+    _forge(store, "r001.json", "forged", key_changed=False)  # a summary that is not its head's run
+    assert store.summaries(SCENARIO) == expected
+    _forge(store, "r001.json", 7, key_changed=False)  # no valid summary at all
+    assert store.summaries(SCENARIO) == expected
+    header, matrix, texts = _split(index)
+    index.write_bytes(json.dumps(header).encode() + b"\n" + matrix + b"x" * len(b"".join(texts)))
+    assert store.summaries(SCENARIO) == expected  # not zlib
 
 
 def test_two_writers_and_readers_lose_no_run(tmp_path: Path) -> None:
@@ -155,7 +211,7 @@ def test_two_writers_and_readers_lose_no_run(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     assert len(store.summaries(SCENARIO)) == 31
-    assert len(_index(store)) == 31
+    assert len(_files(store)) == 31
 
 
 def test_an_index_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:

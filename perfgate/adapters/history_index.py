@@ -5,10 +5,11 @@ inode, size and mtime_ns:
 - the run's *head* (`RunHead`: what choosing the comparable runs reads),
 - its metric values, as one row of a float matrix whose columns are (metric key, stat),
 - its *summary* (`summarize`: the stored run without what no reader of the history uses — its
-  checks, its threshold expressions and its resource samples) as JSON text, parsed only on demand.
+  checks, its threshold expressions and its resource samples) as zlib-compressed JSON text,
+  parsed only on demand.
 
-The file is one line of JSON (the heads and keys as columns, the matrix as base64 float64), a
-newline, then the summaries one after another. So the gate reads 5,000 runs' heads and values in
+The file is one line of JSON (the heads and keys, one list per field), a newline, the matrix
+(float64, one row per run), then the compressed summaries one after another. So the gate reads 5,000 runs' heads and values in
 a few tens of milliseconds and builds full summaries only for the newest runs its windows read
 (`IndexedHistory`); heal, trend and the HTML charts build them all.
 
@@ -24,11 +25,10 @@ time). `record` does not touch it; it is written only when an entry changed.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import os
 import stat
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -66,8 +66,7 @@ class IndexHeader(Strict):
     valid: list[bool]
     commit: list[str | None]
     vus_max: list[int | None]
-    text_bytes: list[int]  # each summary's length in the body
-    matrix: str  # base64 of the float64 values, one row per file
+    text_bytes: list[int]  # each compressed summary's length in the body, after the matrix
 
 
 class _Entries:
@@ -152,21 +151,21 @@ def _read(path: Path, scenario: str) -> _Stored | None:
         raw = path.read_bytes()
         first, _, body = raw.partition(b"\n")
         header = IndexHeader.model_validate_json(first)
-        values = np.frombuffer(base64.b64decode(header.matrix, validate=True), dtype=np.float64)
-    except (OSError, ValueError, ValidationError, binascii.Error):
+    except (OSError, ValueError, ValidationError):
         return None
     n = len(header.files)
+    matrix_bytes = n * len(header.columns) * 8
     per_run = (header.inode, header.size, header.mtime_ns, header.recorded_at, header.fingerprint)
     more = (header.verdict, header.valid, header.commit, header.vus_max, header.text_bytes)
     if (
         header.scenario != scenario
         or any(len(column) != n for column in (*per_run, *more))
-        or sum(header.text_bytes) != len(body)
-        or values.size != n * len(header.columns)
         or min(header.text_bytes, default=0) < 0
+        or matrix_bytes + sum(header.text_bytes) != len(body)
     ):
         return None
-    return _Stored(header, memoryview(body), values.reshape(n, len(header.columns)))
+    values = np.frombuffer(body, dtype=np.float64, count=n * len(header.columns))
+    return _Stored(header, memoryview(body)[matrix_bytes:], values.reshape(n, len(header.columns)))
 
 
 def _key(info: os.stat_result) -> tuple[int, int, int]:
@@ -190,7 +189,7 @@ def indexed_history(
             entries.reused[0].append(entries.add(path, _key(info), old.head(at), old.texts[at]))
             continue
         summary = summarize(load(path))
-        text = summary.model_dump_json(exclude_defaults=True).encode()
+        text = zlib.compress(summary.model_dump_json(exclude_defaults=True).encode())
         entries.fresh[entries.add(path, _key(info), summary.head(), text)] = (summary, values_row(summary))
     heads = entries.heads
     entries.reorder(sorted(range(len(heads)), key=lambda i: (heads[i].recorded_at, heads[i].run_id)))
@@ -241,9 +240,9 @@ def _encode(scenario: str, entries: _Entries, columns: list[Column], matrix: Mat
         commit=[head.commit for head in heads],
         vus_max=[head.vus_max for head in heads],
         text_bytes=[len(text) for text in entries.texts],
-        matrix=base64.b64encode(np.ascontiguousarray(matrix, dtype=np.float64).tobytes()).decode(),
     )
-    return b"".join([header.model_dump_json().encode(), b"\n", *entries.texts])
+    values = np.ascontiguousarray(matrix, dtype=np.float64).tobytes()
+    return b"".join([header.model_dump_json().encode(), b"\n", values, *entries.texts])
 
 
 def save_index(scenario_dir: Path, payload: bytes) -> None:
