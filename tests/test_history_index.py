@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import zlib
@@ -218,3 +219,27 @@ def test_an_index_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:
     store = _store(tmp_path, 2)
     _index_file(store).mkdir(parents=True)  # neither readable nor replaceable as a file
     assert [run.run_id for run in store.summaries(SCENARIO)] == ["r000", "r001"]
+
+
+def test_a_current_entry_is_served_from_the_index_not_the_file(tmp_path: Path) -> None:
+    """Same name, inode, size and mtime_ns: the index answers (heads, values and summaries alike), so
+    a content change that keeps all four (here made on purpose) is not seen until the key moves."""
+    store = _store(tmp_path, 3)
+    before = store.summaries(SCENARIO)
+    path = store.run_dir(SCENARIO) / "r001.json"
+    info = path.stat()
+    text = path.read_text()
+    assert '"commit": null' in text
+    with path.open("r+") as handle:  # in place: the inode stays
+        handle.write(text.replace('"commit": null', '"commit": "ab"'))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert (path.stat().st_ino, path.stat().st_size, path.stat().st_mtime_ns) == (
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+    )
+    history = store.history(SCENARIO)
+    assert history.summaries() == before and history.heads[1].commit is None
+    assert store.runs(SCENARIO)[1].commit == "ab"  # the file itself did change
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
+    assert store.summaries(SCENARIO)[1].commit == "ab"

@@ -30,12 +30,11 @@ import os
 import stat
 import zlib
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import AwareDatetime, ValidationError
 
 from perfgate.adapters.atomic import write_atomic
 from perfgate.adapters.indexed_history import Column, IndexedHistory, Matrix, values_row
@@ -60,7 +59,7 @@ class IndexHeader(Strict):
     inode: list[int]
     size: list[int]
     mtime_ns: list[int]
-    recorded_at: list[datetime]
+    recorded_at: list[AwareDatetime]
     fingerprint: list[str | None]
     verdict: list[VerdictKind | None]
     valid: list[bool]

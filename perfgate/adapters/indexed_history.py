@@ -5,12 +5,13 @@ Three views of the same runs, each as cheap as it can be:
 - `values(positions)`: every (metric key, stat) of the chosen runs as a float column (NaN where a
   run lacks it), from one matrix, without building a single `MetricSeries`;
 - `summary(i)` / `summaries(...)`: the full summary (`history_index.summarize`), parsed from its
-  JSON text on first use; a text that no longer parses as the run it should be is read again
+  compressed JSON text on first use; a text that no longer parses as the run it should be is read again
   from the run's file.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -46,7 +47,7 @@ class IndexedHistory:
         read: Callable[[Path], StoredRun],
         built: Mapping[int, StoredRun],
     ) -> None:
-        """`matrix[i, j]`: run i's value of `columns[j]`; `texts[i]`: run i's summary as JSON, else
+        """`matrix[i, j]`: run i's value of `columns[j]`; `texts[i]`: run i's summary as zlib-compressed JSON, else
         `read(paths[i])` gives it; `built`: summaries already at hand, by position."""
         self.heads = tuple(heads)
         self.columns = tuple(columns)
@@ -63,8 +64,8 @@ class IndexedHistory:
         run = self._built.get(position)
         if run is None:
             try:
-                run = StoredRun.model_validate_json(bytes(self._texts[position]))
-            except (ValueError, ValidationError):
+                run = StoredRun.model_validate_json(zlib.decompress(self._texts[position]))
+            except (ValueError, ValidationError, zlib.error):
                 run = None
             if run is None or run.head() != self.heads[position]:
                 run = self._read(self._paths[position])

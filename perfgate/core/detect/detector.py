@@ -47,9 +47,7 @@ def detect_regressions(
     """
     settings = settings or DetectorTuning()
     runs = list(history)
-    size = len(runs) if columns is None else columns.size
-    if len(runs) < min(size, history_tail(settings)):
-        raise ValueError(f"{len(runs)} newest runs given for a history of {size}: the windows need more")
+    size = _history_size(runs, columns, settings)
     recent = runs[-settings.recent_window :]
     evidences = [
         basic_evidence(t, candidate, runs, settings, columns) for t in gated_targets(candidate, policy)
@@ -86,6 +84,13 @@ def detect_regressions(
         advice=advice(kind, rerun),
         confidence=verdict_confidence(kind, findings, [*evidences, *typical_evidences], rerun),
     )
+
+
+def _history_size(runs: Sequence[RunRecord], columns: HistoryColumns | None, settings: DetectorTuning) -> int:
+    size = len(runs) if columns is None else columns.size
+    if len(runs) < min(size, history_tail(settings)):
+        raise ValueError(f"{len(runs)} newest runs given for a history of {size}: the windows need more")
+    return size
 
 
 def history_tail(settings: DetectorTuning) -> int:
