@@ -9,9 +9,10 @@ inode, size and mtime_ns:
   parsed only on demand.
 
 The file is one line of JSON (the heads and keys, one list per field), a newline, the matrix
-(float64, one row per run), then the compressed summaries one after another. So the gate reads 5,000 runs' heads and values in
-a few tens of milliseconds and builds full summaries only for the newest runs its windows read
-(`IndexedHistory`); heal, trend and the HTML charts build them all.
+(little-endian float64, one row per run), then the compressed summaries one after another. So the
+gate reads 5,000 runs' heads and values in a few tens of milliseconds and builds full summaries
+only for the newest runs its windows read (`IndexedHistory`); heal, trend and the HTML charts
+build them all.
 
 The folder carries its own `.gitignore` (`*`), so the cache is never committed, and it sits beside
 `runs/`, not in it, so nothing takes it for a run. It is a cache, never trusted blindly: an entry
@@ -163,7 +164,7 @@ def _read(path: Path, scenario: str) -> _Stored | None:
         or matrix_bytes + sum(header.text_bytes) != len(body)
     ):
         return None
-    values = np.frombuffer(body, dtype=np.float64, count=n * len(header.columns))
+    values = np.frombuffer(body, dtype="<f8", count=n * len(header.columns))
     return _Stored(header, memoryview(body)[matrix_bytes:], values.reshape(n, len(header.columns)))
 
 
@@ -240,7 +241,7 @@ def _encode(scenario: str, entries: _Entries, columns: list[Column], matrix: Mat
         vus_max=[head.vus_max for head in heads],
         text_bytes=[len(text) for text in entries.texts],
     )
-    values = np.ascontiguousarray(matrix, dtype=np.float64).tobytes()
+    values = np.ascontiguousarray(matrix, dtype="<f8").tobytes()
     return b"".join([header.model_dump_json().encode(), b"\n", values, *entries.texts])
 
 
