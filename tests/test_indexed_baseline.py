@@ -18,7 +18,7 @@ import pytest
 
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.run_dir import LoadedRun, load_run
-from perfgate.core.detect import DetectorTuning, HistoryColumns, history_tail
+from perfgate.core.detect import DetectorTuning, HistoryColumns, detect_regressions, history_tail
 from perfgate.core.detect.extract import LOCATION_STAT, Target, raw_values
 from perfgate.models import MetricRule, MetricSeries, Policy, RunRecord
 from perfgate.pipeline.analyze import AnalyzeRequest, analyze, comparable_runs, compare
@@ -152,3 +152,43 @@ def test_columns_give_the_same_floats_and_gaps_as_the_records(stat: str) -> None
     got = HistoryColumns(size=len(cases), values=columns).raw_values(target)
     assert np.array_equal(got, expected, equal_nan=True)
     assert 0 < np.isfinite(expected).sum() < len(cases)  # values and gaps both
+
+
+def _columns(runs: list[RunRecord]) -> HistoryColumns:
+    values: dict[tuple[str, str], np.ndarray] = {}
+    for i, run in enumerate(runs):
+        for key, series in run.metrics.items():
+            for stat, value in series.values.items():
+                values.setdefault((key, stat), np.full(len(runs), np.nan))[i] = value
+    return HistoryColumns(size=len(runs), values=values)
+
+
+def _without(run: RunRecord, stats: tuple[str, ...]) -> RunRecord:
+    """The run with `stats` of every endpoint latency gone (an older perfgate or k6 left them out)."""
+    metrics = {
+        key: series.model_copy(update={"values": {s: v for s, v in series.values.items() if s not in stats}})
+        if key.startswith("http_req_duration{name:")
+        else series
+        for key, series in run.metrics.items()
+    }
+    return run.model_copy(update={"metrics": metrics})
+
+
+def test_values_missing_from_the_newest_runs_are_looked_for_further_back_alike() -> None:
+    """Short windows (tail 25 of 70 runs) and the newest runs without `med`/p(99): the windows of
+    finite values reach past the tail, where only the columns hold them."""
+    settings = DetectorTuning(recent_window=10, max_train_runs=20)
+    tail = history_tail(settings)
+    pool = _corpus(("calibration", "history", "clean"))
+    runs = [pool[i % len(pool)] for i in range(70)]
+    runs[-tail - 5 :] = [_without(run, ("med", "p(99)")) for run in runs[-tail - 5 :]]
+    seen: set[str] = set()
+    for candidate in _corpus(("global-latency+30", "latency+40", "clean"))[::2]:
+        full = detect_regressions(candidate, runs, Policy(), today=TODAY, settings=settings)
+        cut = detect_regressions(
+            candidate, runs[-tail:], Policy(), today=TODAY, settings=settings, columns=_columns(runs)
+        )
+        assert cut == full
+        assert any(f.stat == "p(99)" and f.baseline is not None for f in full.findings)
+        seen |= {f.stat for f in full.findings if f.classification == "regression"}
+    assert "med" in seen, seen  # the typical request's own gate (`typical.py`) was taken too

@@ -59,7 +59,7 @@ def detect_regressions(
     if gating:
         notices += add_model_evidence(evidences, candidate, runs, settings, random_state=random_state)
     findings = [classify(ev, settings) for ev in evidences]
-    typical, typical_evidences = typical_regressions(evidences, findings, candidate, runs, settings)
+    typical, typical_evidences = typical_regressions(evidences, findings, candidate, runs, settings, columns)
     findings += typical
     if not gating:
         findings = ungated(findings)

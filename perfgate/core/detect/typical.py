@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence, Set
 
 from perfgate.core.detect.evidence import DetectorTuning, Evidence
-from perfgate.core.detect.extract import LATENCY_METRIC, Target
+from perfgate.core.detect.extract import LATENCY_METRIC, HistoryColumns, Target
 from perfgate.core.detect.gather import add_environment, basic_evidence
 from perfgate.core.detect.judge import classify
 from perfgate.models import Finding, RunRecord
@@ -55,15 +55,16 @@ def typical_regressions(
     candidate: RunRecord,
     history: Sequence[RunRecord],
     settings: DetectorTuning,
+    columns: HistoryColumns | None = None,
 ) -> tuple[list[Finding], list[Evidence]]:
     """The medians (`typical_targets`) that are regressions, and the evidence behind them; of the
     metrics whose gated stats (`gated`, classified as `findings`) are none: a latency already
-    failing the gate needs no second word."""
+    failing the gate needs no second word. `columns`: as for `detect_regressions`."""
     failing = {f.metric for f in findings if f.classification == "regression"}
     chosen = typical_targets([ev.target for ev in gated], candidate, failing)
     if not chosen:
         return [], []
-    evidences = [basic_evidence(t, candidate, history, settings) for t in chosen]
+    evidences = [basic_evidence(t, candidate, history, settings, columns) for t in chosen]
     for ev in evidences:
         ev.drift = None  # a creep is judged on the gated stats (drift guard), not here
     add_environment(evidences, candidate, history[-settings.recent_window :], settings)
