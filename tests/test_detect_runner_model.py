@@ -198,3 +198,28 @@ def test_a_short_history_uses_the_busy_probe(seed: int, probe_after: float, expe
     assert detection.verdict == expected, detection.reason
     if expected == "noise":
         assert "busy runner" in detection.reason and "re-run" in detection.advice
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    ("probe", "expected"),
+    [(1.0, "regression"), (2.6, "noise")],
+    ids=["probe as usual", "probe x2.6 its usual time, past every history run"],
+)
+def test_a_load_past_the_historys_is_not_judged_by_the_model(seed: int, probe: float, expected: str) -> None:
+    """Seen on httpbin: the probe swung ×1-×2 in the history without moving the runs (so the model
+    dropped it), then a run under two CPU hogs measured it ×2.6 — past every history run — with
+    every endpoint ×2.4 and k6's own timings as usual. The model, blind to the probe, called it the
+    code's at confidence 1.0; a load the history never saw is not known to it (busy runner: noise,
+    re-run). The same shift with a probe the history has seen stays the code's."""
+    rng = np.random.default_rng(seed)
+    history = [
+        _with_probe(synth_run(rng, noise=0.04), QUIET_PROBE_MS * float(rng.choice([1.0, 1.9])))
+        for _ in range(30)
+    ]
+    usual = float(np.median([r.runner.probe_before_ms for r in history if r.runner is not None]))
+    run = _with_probe(synth_run(rng, noise=0.04, scale=2.4), usual * probe)
+    detection = _detect(run, history)
+    assert detection.verdict == expected, detection.reason
+    if expected == "noise":
+        assert "busy runner" in detection.reason and "re-run" in detection.advice

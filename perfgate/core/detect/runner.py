@@ -43,6 +43,7 @@ HUBER_K = 1.345
 # exceeds one run's noise (leverage > 1; 1/n at the history's centre) is not judged by it: the
 # model is interpolated, never extrapolated (the history-swing rules and k6's timings decide).
 MAX_LEVERAGE = 1.0
+BEYOND_PROBE = float(np.log(1.25))  # a probe ×1.25 past the history's slowest: a load it never saw
 BUSY_PROBE = float(np.log(1.5))  # a probe ×1.5 slower than the history's median: a busy runner
 PROBE = "probe"
 # In order of preference when a short history allows only some of them.
@@ -111,6 +112,8 @@ def judge_runner_load(
         return None
     x = np.array([[1.0] + [history[i][n] for n in names] for i in rows])
     y = history_factors[rows]
+    if _probe_beyond_history(history, candidate, rows):
+        return None  # the runner measured busier than in any history run: extrapolation
     point = np.array([1.0] + [candidate[n] for n in names])
     kept, coef, weights, scale = _fit_nonnegative(x, y)
     if kept.sum() < 2:
@@ -135,6 +138,17 @@ def judge_runner_load(
         runs=len(rows),
         signals=tuple(n for n, k in zip(names, kept[1:], strict=True) if k),
     )
+
+
+def _probe_beyond_history(
+    history: Sequence[Mapping[str, float]], candidate: Mapping[str, float], rows: Sequence[int]
+) -> bool:
+    """The candidate's probe beyond the slowest history run's by `BEYOND_PROBE`, whether or not the
+    model keeps the probe: a signal that never mattered within the history's range says nothing of
+    a load past it (seen on httpbin: a probe ×2.6 its usual time, beyond every history run, dropped
+    from a model it never explained, left k6's normal timings to call the runner quiet)."""
+    probes = [history[i][PROBE] for i in rows if PROBE in history[i]]
+    return PROBE in candidate and bool(probes) and candidate[PROBE] > max(probes) + BEYOND_PROBE
 
 
 def _usable_signals(
