@@ -18,7 +18,7 @@ from perfgate.adapters.k6_results.aggregate import Aggregator, RawRun
 from perfgate.adapters.k6_results.ndjson import NdjsonReader
 from perfgate.adapters.k6_results.point_lines import PLAIN_POINT, POINT, split_points
 from perfgate.adapters.k6_results.ranges import cut, metric_lines, read_in_ranges
-from perfgate.adapters.k6_results.sources import open_stream
+from perfgate.adapters.k6_results.sources import iter_byte_blocks, open_stream
 from perfgate.cli import main
 from perfgate.errors import InputDataError
 
@@ -281,3 +281,22 @@ def test_the_faster_split_matches_the_strict_one_line_for_line(pieces: list[str]
         == POINT.findall(truncated.encode())
         != PLAIN_POINT.findall(truncated.encode())
     )
+
+
+class _ReadOnly:
+    """A stream with `read` only (no `readinto`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self._stream.read(size)
+
+
+@pytest.mark.parametrize("size", [7, 64, 4096])
+def test_blocks_are_the_same_read_into_one_buffer_or_read_anew(size: int) -> None:
+    data = "\n".join(k6_lines(2, 40)).encode() + b"\nlast line without newline"
+    into = list(iter_byte_blocks(Path("x"), io.BytesIO(data), size=size))
+    anew = list(iter_byte_blocks(Path("x"), _ReadOnly(data), size=size))
+    assert into == anew and all(type(block) is bytes for block in into)
+    assert b"\n".join(into) == data

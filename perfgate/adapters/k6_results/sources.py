@@ -98,22 +98,30 @@ def iter_byte_blocks(
     """
     chunks = read_ahead(stream, size) if isinstance(stream, gzip.GzipFile) else _reads(stream, size)
     for chunk in chunks if reads is None else itertools.islice(chunks, reads):
-        data = pending + chunk
-        cut = data.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut < 0:
-            pending = data
+            pending += chunk
             if len(pending) > MAX_LINE_BYTES:
                 raise InputDataError(path, f"a line longer than {MAX_LINE_BYTES >> 20} MB: not k6 raw output")
             continue
-        pending = data[cut + 1 :]
-        yield data[:cut]
+        block = pending + memoryview(chunk)[:cut]  # one copy of the read
+        pending = bytes(memoryview(chunk)[cut + 1 :])
+        yield block
     if pending and reads is None:
         yield pending
 
 
-def _reads(stream: ByteStream, size: int) -> Iterator[bytes]:
-    while chunk := stream.read(size):
-        yield chunk
+def _reads(stream: ByteStream, size: int) -> Iterator[bytes | bytearray]:
+    """Reads of `size` bytes; into one reused buffer where the stream can (`readinto`: no new
+    megabyte to allocate and fault in per read), each valid until the next."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is None:
+        while chunk := stream.read(size):
+            yield chunk
+        return
+    buffer = bytearray(size)
+    while count := readinto(buffer):
+        yield buffer if count == size else buffer[:count]
 
 
 def read_ahead(stream: ByteStream, size: int) -> Iterator[bytes]:
