@@ -13,6 +13,7 @@ from test_detect_synth import ENDPOINTS, synth_run
 
 from perfgate.core.detect import Detection, detect_regressions
 from perfgate.core.detect.runner import PROBE, judge_runner_load, runner_signals
+from perfgate.core.render.formatting import fmt_change
 from perfgate.models import Policy, RunnerEvidence, RunRecord
 
 TODAY = date(2026, 12, 3)
@@ -223,3 +224,17 @@ def test_a_load_past_the_historys_is_not_judged_by_the_model(seed: int, probe: f
     assert detection.verdict == expected, detection.reason
     if expected == "noise":
         assert "busy runner" in detection.reason and "re-run" in detection.advice
+
+
+def test_a_regression_judged_at_the_runners_expected_level_says_so_in_its_numbers() -> None:
+    """A global +30 % on a runner measured ×0.8: every value is below its baseline as measured, and
+    the verdict must not read "regression: ×0.84" — each finding carries the ratio that decided
+    (at the runner's expected level, above 1) and the headline and the change column show it."""
+    detection = _detect(_candidate(5, True, runner=0.8, scale=1.3), _loaded_history(3, True))
+    regressions = [f for f in detection.findings if f.classification == "regression"]
+    assert regressions and detection.verdict == "regression"
+    for finding in regressions:
+        assert finding.change_ratio is not None and finding.change_ratio < 1.0
+        assert finding.expected_level_ratio is not None and finding.expected_level_ratio > 1.1
+        assert "runner-expected +" in fmt_change(finding)
+    assert "at the runner's expected level" in detection.reason and "as measured" in detection.reason

@@ -43,6 +43,12 @@ class Finding(Strict):
         description="endpoint latency against the other endpoints of the same run (runner speed removed); "
         "set when that, not the raw change, decided",
     )
+    expected_level_ratio: float | None = Field(
+        default=None,
+        description="observed / baseline at the level the runner's measured load predicts; set when a "
+        "global shift judged at that level decided (the value as measured can be below its baseline "
+        "on a runner measured faster than usual)",
+    )
     classification: Classification
     confidence: float = Field(ge=0, le=1)
     detectors: list[str] = Field(default_factory=list, description="detectors that flagged it")

@@ -65,9 +65,11 @@ def classify(ev: Evidence, settings: DetectorTuning) -> Finding:
             why = f"the run's load and runner signals explain it (context model p={ev.context_p:.2g})"
             return _finding(ev, "noise", _typical(ev.context_p), f"{_change(ev)}, but {why}")
         detail = f" ({attribution.note})" if attribution is not None and attribution.kind == "code" else ""
-        if ev.judged is not None:
-            detail = f", ×{ev.judged / base:.2f} at the runner's expected level{detail}"
-        return _finding(ev, "regression", confidence_from_p(ev.p_value), f"{_change(ev)}{_p(ev)}{detail}")
+        expected = ev.judged / base if ev.judged is not None else None
+        if expected is not None:
+            detail = f", ×{expected:.2f} at the runner's expected level{detail}"
+        reason = f"{_change(ev)}{_p(ev)}{detail}"
+        return _finding(ev, "regression", confidence_from_p(ev.p_value), reason, expected_ratio=expected)
     if ev.drift is not None and not improved:
         return _drift(ev)
     if own is not None:
@@ -195,6 +197,7 @@ def _finding(
     *,
     baseline: float | None = None,
     own_ratio: float | None = None,
+    expected_ratio: float | None = None,
 ) -> Finding:
     base = ev.baseline if baseline is None else baseline
     ratio = change_ratio(ev.observed, base)
@@ -209,6 +212,7 @@ def _finding(
         change_ratio=ratio if ratio is None or math.isfinite(ratio) else None,
         change_abs=None if base is None else ev.observed - base,
         own_change_ratio=own_ratio,
+        expected_level_ratio=expected_ratio,
         classification=kind,
         confidence=min(max(confidence, 0.0), 1.0),
         detectors=sorted(set(ev.detectors)) if kind in ("regression", "improvement", "warn") else [],

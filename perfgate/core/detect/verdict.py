@@ -60,6 +60,8 @@ def _labels(findings: Sequence[Finding], limit: int = 3) -> str:
         ratio = f"×{f.change_ratio:.2f}" if f.change_ratio is not None else f"{f.observed:.3g}"
         if f.own_change_ratio is not None:
             ratio = f"×{f.own_change_ratio:.2f} against the other endpoints"
+        elif f.expected_level_ratio is not None:
+            ratio = f"×{f.expected_level_ratio:.2f} at the runner's expected level ({ratio} as measured)"
         parts.append(f"{f.metric} {f.stat} {ratio}")
     more = f" and {len(findings) - limit} more" if len(findings) > limit else ""
     return ", ".join(parts) + more
@@ -78,7 +80,7 @@ def decide_verdict(
     if kind == "no_baseline":
         return "pass", "no gated metric has history yet."
     chosen = [f for f in findings if f.classification == kind]
-    chosen.sort(key=lambda f: -(abs((f.change_ratio or 1.0) - 1.0)))
+    chosen.sort(key=lambda f: -abs((f.expected_level_ratio or f.change_ratio or 1.0) - 1.0))
     sentences: dict[str, str] = {
         "regression": f"{len(chosen)} regression(s): {_labels(chosen)}.",
         "warn": f"{len(chosen)} known or ungated change(s), not failing the gate: {_labels(chosen)}.",

@@ -88,10 +88,12 @@ def fmt_change(finding: Finding) -> str:
     if finding.change_ratio is None:
         return "–"
     raw = f"{(finding.change_ratio - 1) * 100:+.1f} %"
-    own = finding.own_change_ratio
-    if own is None or abs(own - finding.change_ratio) < 0.02:
-        return raw
-    return f"{raw} (own {(own - 1) * 100:+.1f} %)"
+    own, expected = finding.own_change_ratio, finding.expected_level_ratio
+    if own is not None and abs(own - finding.change_ratio) >= 0.02:
+        return f"{raw} (own {(own - 1) * 100:+.1f} %)"
+    if expected is not None and abs(expected - finding.change_ratio) >= 0.02:
+        return f"{raw} (runner-expected {(expected - 1) * 100:+.1f} %)"
+    return raw
 
 
 def fmt_arrow(finding: Finding) -> str:
