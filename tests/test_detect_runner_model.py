@@ -238,3 +238,35 @@ def test_a_regression_judged_at_the_runners_expected_level_says_so_in_its_number
         assert finding.expected_level_ratio is not None and finding.expected_level_ratio > 1.1
         assert "runner-expected +" in fmt_change(finding)
     assert "at the runner's expected level" in detection.reason and "as measured" in detection.reason
+
+
+def _busy_misfit_history(seed: int) -> tuple[list[dict[str, float]], np.ndarray]:
+    """26 quiet runs (probe and factor steady) and 4 busy ones (probe ×2.5) whose factors the probe
+    predicts badly (×1.3, ×2.6, ×1.5, ×2.2): the robust fit follows the quiet runs and down-weights
+    them."""
+    rng = np.random.default_rng(seed)
+    busy = iter([1.3, 2.6, 1.5, 2.2])
+    history, factors = [], []
+    for i in range(30):
+        load = 2.5 if i % 8 == 3 else 1.0
+        history.append({PROBE: float(np.log(QUIET_PROBE_MS * load) + rng.normal(0, 0.03))})
+        factors.append(float(np.log(next(busy)) if load > 1 else rng.normal(0, 0.05)))
+    return history, np.array(factors)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_busy_load_is_judged_by_how_far_the_model_misses_at_that_load(seed: int) -> None:
+    """bench/corpus-quiet: 13/16 two-hog candidates were code regressions at z 3.6-7.3 against the
+    quiet runs' sigma; the history's own busy runs missed the model by as much."""
+    history, factors = _busy_misfit_history(seed)
+    candidate = {PROBE: float(np.log(QUIET_PROBE_MS * 2.5))}
+    judgement = judge_runner_load(history, candidate, factors, float(np.log(2.4)))
+    assert judgement is not None and judgement.explains(3.5), judgement
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_global_shift_on_a_quiet_load_keeps_the_overall_sigma(seed: int) -> None:
+    history, factors = _busy_misfit_history(seed)
+    candidate = {PROBE: float(np.log(QUIET_PROBE_MS))}
+    judgement = judge_runner_load(history, candidate, factors, float(np.log(1.5)))
+    assert judgement is not None and not judgement.explains(3.5), judgement
