@@ -10,11 +10,14 @@ verdicts) scattered through it, so the positions of the comparable runs in the i
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_detect_typical_gate import _history as typical_history
+from test_detect_typical_gate import _run as typical_run
 
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.run_dir import LoadedRun, load_run
@@ -191,4 +194,22 @@ def test_values_missing_from_the_newest_runs_are_looked_for_further_back_alike()
         assert cut == full
         assert any(f.stat == "p(99)" and f.baseline is not None for f in full.findings)
         seen |= {f.stat for f in full.findings if f.classification == "regression"}
-    assert "med" in seen, seen  # the typical request's own gate (`typical.py`) was taken too
+    assert "p(95)" in seen, seen
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_typical_gate_reads_the_columns_alike(seed: int) -> None:
+    """The typical request's own gate (`typical.py`) on a history longer than the tail: the httpbin
+    shape (every median ×4, p95 inside its swings) is the same regression from the columns as from
+    the full records."""
+    settings = DetectorTuning(recent_window=10, max_train_runs=20)
+    tail = history_tail(settings)
+    rng = random.Random(seed)
+    runs = typical_history(rng, tail + 40)
+    candidate = typical_run(rng, add_ms=5.4, p95_ms=20.0)
+    full = detect_regressions(candidate, runs, Policy(), today=TODAY, settings=settings)
+    cut = detect_regressions(
+        candidate, runs[-tail:], Policy(), today=TODAY, settings=settings, columns=_columns(runs)
+    )
+    assert cut == full
+    assert full.verdict == "regression", full.reason  # by its medians, or by its tails at the runner's level

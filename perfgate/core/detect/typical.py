@@ -15,6 +15,7 @@ rule decides instead.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence, Set
 
 from perfgate.core.detect.evidence import DetectorTuning, Evidence
@@ -74,11 +75,21 @@ def typical_regressions(
 
 
 def _past_floor(finding: Finding, ev: Evidence) -> bool:
-    """A regression of at least `TYPICAL_MIN_RATIO`: as measured (or at the runner's expected
-    level, when a global shift was judged there) and, judged against the other endpoints, on its own.
+    """A regression of at least `TYPICAL_MIN_RATIO` as measured (or at the runner's expected level,
+    when a global shift was judged there), and past it in what made it one: its own change against
+    the other endpoints, or else the medians' shared factor attributed to the code (one endpoint's
+    median of a few dozen requests can jump ×3 in a clean 3-s run while the medians move ×1.1
+    together: that jump alone is not a regression).
     The rule's own floors stay those of the attribution: a median that moved ×1.3 with a busy
     runner is still the runner's (the shared factor of the medians is judged from ×1.1)."""
     if finding.classification != "regression" or not ev.baseline:
         return False
-    own = finding.own_change_ratio
-    return ev.compared / ev.baseline >= TYPICAL_MIN_RATIO and (own is None or own >= TYPICAL_MIN_RATIO)
+    if ev.compared / ev.baseline < TYPICAL_MIN_RATIO:
+        return False
+    if finding.own_change_ratio is not None:
+        return finding.own_change_ratio >= TYPICAL_MIN_RATIO
+    attribution = ev.attribution
+    if attribution is None:
+        return True  # no other endpoint to tell the runner by (the overall latency alone)
+    shared = attribution.factor_ratio / math.exp(attribution.runner_factor or 0.0)
+    return attribution.kind == "code" and shared >= TYPICAL_MIN_RATIO
