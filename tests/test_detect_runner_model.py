@@ -8,7 +8,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from test_detect_runner_evidence import QUIET_PROBE_MS, _with_probe
+from test_detect_runner_evidence import QUIET_PROBE_MS, _regressed, _with_probe
 from test_detect_synth import ENDPOINTS, synth_run
 
 from perfgate.core.detect import Detection, detect_regressions
@@ -21,10 +21,6 @@ TODAY = date(2026, 12, 3)
 
 def _detect(candidate: RunRecord, history: list[RunRecord]) -> Detection:
     return detect_regressions(candidate, history, Policy(), today=TODAY)
-
-
-def _regressed(detection: Detection) -> set[str | None]:
-    return {f.endpoint for f in detection.findings if f.classification == "regression"}
 
 
 def _loaded_history(seed: int, probe: bool) -> list[RunRecord]:

@@ -112,10 +112,11 @@ def judge_runner_load(
     names, rows = _usable_signals(history, candidate, history_factors)
     if not names:
         return None
+    probes = [history[i][PROBE] for i in rows if PROBE in history[i]]
+    if _probe_beyond_history(probes, candidate):
+        return None  # the runner measured busier than in any history run: extrapolation
     x = np.array([[1.0] + [history[i][n] for n in names] for i in rows])
     y = history_factors[rows]
-    if _probe_beyond_history(history, candidate, rows):
-        return None  # the runner measured busier than in any history run: extrapolation
     point = np.array([1.0] + [candidate[n] for n in names])
     kept, coef, weights, scale = _fit_nonnegative(x, y)
     if kept.sum() < 2:
@@ -128,7 +129,6 @@ def judge_runner_load(
     scale = _as_busy_scale(x[:, kept] @ coef, y, expected, scale)
     sigma = scale * float(np.sqrt(1.0 / runs + leverage))
     z = (factor - expected) / sigma
-    probes = [history[i][PROBE] for i in rows if PROBE in history[i]]
     probe_ratio = (
         float(np.exp(candidate[PROBE] - np.median(probes))) if PROBE in candidate and probes else None
     )
@@ -143,14 +143,11 @@ def judge_runner_load(
     )
 
 
-def _probe_beyond_history(
-    history: Sequence[Mapping[str, float]], candidate: Mapping[str, float], rows: Sequence[int]
-) -> bool:
-    """The candidate's probe beyond the slowest history run's by `BEYOND_PROBE`, whether or not the
-    model keeps the probe: a signal that never mattered within the history's range says nothing of
+def _probe_beyond_history(probes: Sequence[float], candidate: Mapping[str, float]) -> bool:
+    """The candidate's probe beyond the slowest of the history's (`probes`, log) by `BEYOND_PROBE`,
+    whether or not the model keeps the probe: a signal that never mattered within the history's range says nothing of
     a load past it (seen on httpbin: a probe ×2.6 its usual time, beyond every history run, dropped
     from a model it never explained, left k6's normal timings to call the runner quiet)."""
-    probes = [history[i][PROBE] for i in rows if PROBE in history[i]]
     return PROBE in candidate and bool(probes) and candidate[PROBE] > max(probes) + BEYOND_PROBE
 
 

@@ -14,8 +14,8 @@ STARTERS = (("http_req_duration", "p(95)<1"), ("http_req_duration", "p(99)<1"))
 
 
 def _suggested(target: Target, values: Sequence[float], policy: Policy) -> str:
-    min_abs = target.rule.min_change_abs if target.rule is not None else 0.0
-    model = fit_limit(values, target.space, headroom=policy.healing.headroom, min_change_abs=min_abs)
+    headroom = policy.healing.headroom
+    model = fit_limit(values, target.space, headroom=headroom, min_change_abs=target.min_change_abs)
     return with_limit(target.expression, nice_limit(max(model.limit, max(values))))
 
 

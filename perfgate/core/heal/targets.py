@@ -43,6 +43,11 @@ class Target:
         return self.rule.ceiling if self.rule is not None else None
 
     @property
+    def min_change_abs(self) -> float:
+        """The rule's smallest absolute change (0 without a rule)."""
+        return self.rule.min_change_abs if self.rule is not None else 0.0
+
+    @property
     def stat(self) -> str:
         return self.expression.canonical_aggregation
 

@@ -198,7 +198,7 @@ def propose_threshold(
     old = target.expression.limit
     if not _past_ceiling(target, old) and (note := failing_note(target, values)) is not None:
         return note
-    min_abs = target.rule.min_change_abs if target.rule is not None else 0.0
+    min_abs = target.min_change_abs
     model = fit_limit(values, target.space, headroom=policy.healing.headroom, min_change_abs=min_abs)
     evidence_limit = nice_limit(model.limit)
     new = _guarded(target, evidence_limit, values, min_abs)
