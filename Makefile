@@ -43,9 +43,10 @@ schemas: $(STAMP)  ## re-export the JSON Schemas in perfgate/schemas/
 golden: $(STAMP)  ## regenerate golden report files (review the diff!)
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests -k golden
 
-bench: $(STAMP)  ## print the benchmark figures (ingest, analyze speed, detection, change points, capacity)
+bench: $(STAMP)  ## print the benchmark figures (ingest, analyze and history speed, detection, change points, capacity)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/analyze_speed.py
+	$(BIN)/python bench/history_speed.py
 	$(BIN)/python bench/changepoints.py
 	$(BIN)/python bench/detection.py
 	$(BIN)/python bench/capacity.py

@@ -8,6 +8,7 @@ from factories import heal_until_stable, make_run_record
 
 from perfgate.core.expressions import with_limit
 from perfgate.core.heal import nice_limit, parse_expression, propose_heal
+from perfgate.core.heal.bounds import TAIL_MIN_RUNS, TAIL_WINDOW, tail_room
 from perfgate.models import HealingPolicy, MetricRule, Policy, RunRecord, StageStats, default_rules
 
 METRIC = "http_req_duration{name:get_note}"
@@ -306,3 +307,13 @@ def test_no_starting_point_when_the_script_has_thresholds_or_the_history_is_shor
     )
     assert _starter(short.notices) is None
     assert _starter(plan_for(noise(80.0, 0.1, 8), "p(95)<500").notices) is None
+
+
+def test_tail_room_is_the_95th_percentile_of_residuals_around_each_centred_window() -> None:
+    rng = np.random.default_rng(9)
+    for n in (TAIL_MIN_RUNS, 57, 400):
+        badness = np.round(rng.standard_t(3, n), 2)  # ties, heavy tails
+        half = TAIL_WINDOW // 2
+        residuals = [badness[i] - np.median(badness[i - half : i + half + 1]) for i in range(half, n - half)]
+        assert tail_room(badness) == max(float(np.quantile(residuals, 0.95)), 0.0)
+    assert tail_room(np.ones(TAIL_MIN_RUNS - 1)) == 0.0

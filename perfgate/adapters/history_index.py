@@ -3,7 +3,8 @@
 `<scenario>/.perfgate-cache/runs-index` holds, per run file, keyed by file name with the file's
 inode, size and mtime_ns:
 - the run's *head* (`RunHead`: what choosing the comparable runs reads),
-- its metric values, as one row of a float matrix whose columns are (metric key, stat),
+- its metric values (and `CONTEXT_FIELDS` of its context), as one row of a float matrix whose
+  columns are (metric key, stat),
 - its *summary* (`summarize`: the stored run without what no reader of the history uses — its
   checks, its threshold expressions and its resource samples) as zlib-compressed JSON text,
   parsed only on demand.
@@ -53,7 +54,7 @@ Loader = Callable[[Path], StoredRun]
 class IndexHeader(Strict):
     """The index's first line: one list per field, one item per run file, in the same order."""
 
-    version: Literal[3]  # an older index is refused, then rebuilt
+    version: Literal[4]  # an older index is refused, then rebuilt (4: context columns)
     scenario: str
     columns: list[Column]  # (metric key, stat) of the value matrix's columns
     files: list[str]
@@ -226,7 +227,7 @@ def _matrix(entries: _Entries, old: _Stored | None) -> tuple[list[Column], Matri
 def _encode(scenario: str, entries: _Entries, columns: list[Column], matrix: Matrix) -> bytes:
     heads = entries.heads
     header = IndexHeader(
-        version=3,
+        version=4,
         scenario=scenario,
         columns=columns,
         files=entries.files,

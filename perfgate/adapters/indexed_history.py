@@ -3,7 +3,8 @@
 Three views of the same runs, each as cheap as it can be:
 - `heads`: one `RunHead` per run (what choosing the comparable runs reads);
 - `values(positions)`: every (metric key, stat) of the chosen runs as a float column (NaN where a
-  run lacks it), from one matrix, without building a single `MetricSeries`;
+  run lacks it), from one matrix, without building a single `MetricSeries`; the matrix also holds
+  the run context's `CONTEXT_FIELDS` as (`ctx|<field>`, `value`) columns (`history list` reads them);
 - `summary(i)` / `summaries(...)`: the full summary (`history_index.summarize`), parsed from its
   compressed JSON text on first use; a text that no longer parses as the run it should be is read again
   from the run's file.
@@ -23,15 +24,26 @@ from perfgate.models import RunHead, StoredRun
 
 Column = tuple[str, str]  # (metric key, stat)
 Matrix = npt.NDArray[np.float64]
+CONTEXT_FIELDS = ("http_reqs_per_s",)  # numeric `RunContext` fields kept in the matrix
+
+
+def context_column(field: str) -> Column:
+    """The matrix column of a context field: `|` never occurs in a k6 metric name, so no metric has it."""
+    return (f"ctx|{field}", "value")
 
 
 def values_row(run: StoredRun) -> dict[Column, float]:
-    """A run's metric values by (metric key, stat)."""
-    return {
+    """A run's metric values by (metric key, stat), and its context's `CONTEXT_FIELDS` that are set."""
+    row = {
         (key, stat): value
         for key, series in run.record.metrics.items()
         for stat, value in series.values.items()
     }
+    for name in CONTEXT_FIELDS:
+        value = getattr(run.record.context, name)
+        if value is not None:
+            row[context_column(name)] = float(value)
+    return row
 
 
 class IndexedHistory:
@@ -75,6 +87,12 @@ class IndexedHistory:
     def summaries(self, positions: Sequence[int] | None = None) -> list[StoredRun]:
         """The summaries at `positions` (default: every run), in that order."""
         return [self.summary(i) for i in (range(len(self)) if positions is None else positions)]
+
+    def column(self, column: Column) -> Matrix:
+        """One column over every run, oldest first (all NaN when no run has it)."""
+        if column not in self.columns:
+            return np.full(len(self), np.nan)
+        return self._matrix[:, self.columns.index(column)].copy()
 
     def values(self, positions: Sequence[int]) -> dict[Column, Matrix]:
         """Per column, its values in the runs at `positions`, in that order."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from perfgate.cli.options import Handler, add_history_options, add_output_options
 from perfgate.core.render import render_trend_text
-from perfgate.models import StoredRun
+from perfgate.models import HistoryRow
 from perfgate.settings import Settings
 
 if TYPE_CHECKING:
@@ -79,9 +79,9 @@ def cmd_trend(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> i
     return 0
 
 
-def _row(run: StoredRun) -> str:
-    p95 = run.record.value("http_req_duration", "p(95)")
-    rps = run.record.context.http_reqs_per_s
+def history_line(run: HistoryRow) -> str:
+    """One line of `history list`."""
+    p95, rps = run.p95_ms, run.http_reqs_per_s
     state = "ok" if run.valid else "invalid"
     cells = [
         run.run_id.ljust(24),
@@ -120,5 +120,5 @@ def cmd_history(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
     scenario, runs = list_runs(request)
     stdout.write(f"{scenario}: {len(runs)} runs\n")
     for run in runs:
-        stdout.write(_row(run) + "\n")
+        stdout.write(history_line(run) + "\n")
     return 0

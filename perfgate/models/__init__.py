@@ -16,7 +16,7 @@ from perfgate.models.heal import (
     ThresholdChange,
     ThresholdEvidence,
 )
-from perfgate.models.history import HISTORY_SCHEMA_VERSION, RunHead, StoredRun
+from perfgate.models.history import HISTORY_SCHEMA_VERSION, HistoryRow, RunHead, StoredRun
 from perfgate.models.k6_exit import BROKEN_EXIT_CODES, K6_EXIT_MEANINGS
 from perfgate.models.policy import (
     Acknowledgement,
@@ -75,6 +75,7 @@ __all__ = [
     "HealPlan",
     "HealingPolicy",
     "HistoryPolicy",
+    "HistoryRow",
     "K6Outcome",
     "LoadFingerprint",
     "MetricKey",

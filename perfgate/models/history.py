@@ -60,3 +60,34 @@ class RunHead:
     valid: bool
     commit: str | None
     vus_max: int | None
+
+
+HISTORY_P95 = ("http_req_duration", "p(95)")  # the latency `history list` shows
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One line of `perfgate history list`: the run's head, its p95 latency and its request rate.
+
+    `of(run)` reads them from a stored run; `pipeline.history.list_runs` from the history index's
+    heads and value matrix, without building a single run (the same values: tests/test_history_list.py)."""
+
+    run_id: str
+    recorded_at: datetime
+    verdict: VerdictKind | None
+    valid: bool
+    p95_ms: float | None
+    http_reqs_per_s: float | None
+    fingerprint: str | None
+
+    @classmethod
+    def of(cls, run: StoredRun) -> HistoryRow:
+        return cls(
+            run.run_id,
+            run.recorded_at,
+            run.verdict,
+            run.valid,
+            run.record.value(*HISTORY_P95),
+            run.record.context.http_reqs_per_s,
+            run.fingerprint,
+        )

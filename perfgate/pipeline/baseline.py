@@ -40,11 +40,18 @@ def full_baseline(selection: BaselineSelection[StoredRun]) -> Baseline:
     return Baseline(selection, tuple(run.record for run in runs), None, lambda: runs)
 
 
-def indexed_baseline(history: IndexedHistory, fingerprint: str | None, vus_max: int | None) -> Baseline:
-    """The comparable runs chosen on the heads; only the newest built in full."""
+def comparable_positions(
+    history: IndexedHistory, fingerprint: str | None, vus_max: int | None
+) -> tuple[BaselineSelection[RunHead], list[int]]:
+    """The comparable runs chosen on the heads, and their positions in `history`, oldest first."""
     selection = select_baseline(history.heads, fingerprint=fingerprint, candidate_vus_max=vus_max)
     position = {head.run_id: i for i, head in enumerate(history.heads)}
-    chosen = [position[head.run_id] for head in selection.runs]
+    return selection, [position[head.run_id] for head in selection.runs]
+
+
+def indexed_baseline(history: IndexedHistory, fingerprint: str | None, vus_max: int | None) -> Baseline:
+    """The comparable runs chosen on the heads; only the newest built in full."""
+    selection, chosen = comparable_positions(history, fingerprint, vus_max)
     newest = chosen[-history_tail(DetectorTuning()) :]
     columns = HistoryColumns(size=len(chosen), values=history.values(chosen))
     return Baseline(

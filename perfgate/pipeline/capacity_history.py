@@ -6,28 +6,25 @@ The run is stored like any run (`perfgate record`), its record carrying the capa
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from perfgate.adapters.baselines import BaselineStore
+from perfgate.adapters.indexed_history import IndexedHistory
 from perfgate.adapters.policy_file import load_policy
-from perfgate.adapters.run_dir import load_run
+from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.core.capacity.regression import capacity_metrics, judge_capacity
 from perfgate.models.capacity import CapacityRegression, CapacityRequest, CapacityResult
-from perfgate.pipeline.analyze import comparable_runs, locate_run_history
+from perfgate.pipeline.analyze import locate_run_history
+from perfgate.pipeline.baseline import comparable_positions
 
 
 def judge_and_record(request: CapacityRequest, result: CapacityResult, *, now: datetime) -> CapacityResult:
     assert request.baselines is not None
     loaded = load_run(request.run)
     where = locate_run_history(request.baselines, request.scenario, loaded)
-    runs = comparable_runs(loaded, BaselineStore(where.root).summaries(where.scenario)).runs
     observed = capacity_metrics(result)
-    history: dict[str, list[float]] = {}
-    for run in runs:
-        for metric in observed:
-            value = run.record.value(metric, "value")
-            if value is not None and run.usable_as_baseline:
-                history.setdefault(metric, []).append(value)
+    history = capacity_history(BaselineStore(where.root).history(where.scenario), loaded, list(observed))
     verdict = judge_capacity(
         observed,
         history,
@@ -39,3 +36,20 @@ def judge_and_record(request: CapacityRequest, result: CapacityResult, *, now: d
         record = loaded.record.model_copy(update={"metrics": {**loaded.record.metrics, **observed}})
         BaselineStore(where.root).record(where.scenario, record, recorded_at=now, verdict=verdict.verdict)
     return result.model_copy(update={"regression": CapacityRegression(verdict=verdict)})
+
+
+def capacity_history(
+    history: IndexedHistory, loaded: LoadedRun, metrics: list[str]
+) -> dict[str, list[float]]:
+    """Each capacity metric's value in the comparable runs that have it, oldest first: read from the
+    heads and the value matrix (the selection leaves out invalid runs and regressions)."""
+    record = loaded.record
+    fingerprint = record.fingerprint.digest() if record.fingerprint else None
+    _, chosen = comparable_positions(history, fingerprint, record.context.vus_max)
+    columns = history.values(chosen)
+    found: dict[str, list[float]] = {}
+    for metric in metrics:
+        values = [float(v) for v in columns.get((metric, "value"), []) if not math.isnan(v)]
+        if values:
+            found[metric] = values
+    return found

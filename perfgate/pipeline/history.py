@@ -6,16 +6,19 @@ the scenario is the one asked for, else the only one there.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from perfgate.adapters.baselines import BaselineStore, PruneReport
+from perfgate.adapters.indexed_history import IndexedHistory, context_column
 from perfgate.adapters.policy_file import load_policy
 from perfgate.core.detect import TrendReport, scan_trend
 from perfgate.errors import UsageError
-from perfgate.models import StoredRun
+from perfgate.models import HistoryRow, RunHead, StoredRun
 from perfgate.models.base import Frozen
+from perfgate.models.history import HISTORY_P95
 
 
 class HistoryRequest(Frozen):
@@ -77,9 +80,32 @@ def _existing(request: HistoryRequest) -> HistoryLocation:
     return locate_history(request.baselines, request.scenario)
 
 
-def list_runs(request: HistoryRequest) -> tuple[str, list[StoredRun]]:
+def list_runs(request: HistoryRequest) -> tuple[str, list[HistoryRow]]:
+    """The scenario's runs, oldest first, from the history index alone (no run is parsed)."""
     where = _existing(request)
-    return where.scenario, BaselineStore(where.root).summaries(where.scenario)
+    return where.scenario, history_rows(BaselineStore(where.root).history(where.scenario))
+
+
+def history_rows(history: IndexedHistory) -> list[HistoryRow]:
+    """`HistoryRow.of` every run, read from the heads and the value matrix."""
+    p95 = history.column(HISTORY_P95)
+    rps = history.column(context_column("http_reqs_per_s"))
+    return [
+        HistoryRow(
+            head.run_id,
+            head.recorded_at,
+            head.verdict,
+            head.valid,
+            _number(p95[i]),
+            _number(rps[i]),
+            head.fingerprint,
+        )
+        for i, head in enumerate(history.heads)
+    ]
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
 
 
 def show_run(request: HistoryRequest, run_id: str) -> StoredRun:
@@ -106,8 +132,14 @@ def prune(request: PruneRequest) -> list[PruneReport]:
 def trend(request: HistoryRequest, policy_path: Path | None) -> tuple[str, TrendReport]:
     """Change points over a scenario's whole history (valid runs of the newest load model)."""
     where = _existing(request)
-    runs = [run for run in BaselineStore(where.root).summaries(where.scenario) if run.valid]
-    if runs:
-        newest = runs[-1].fingerprint
-        runs = [run for run in runs if run.fingerprint == newest]
+    history = BaselineStore(where.root).history(where.scenario)
+    runs = history.summaries(trend_positions(history.heads))
     return where.scenario, scan_trend([(run.run_id, run.record) for run in runs], load_policy(policy_path))
+
+
+def trend_positions(heads: Sequence[RunHead]) -> list[int]:
+    """The runs a trend scans, chosen on the heads (only those are built): the valid runs of the
+    newest valid run's load model."""
+    valid = [i for i, head in enumerate(heads) if head.valid]
+    newest = heads[valid[-1]].fingerprint if valid else None
+    return [i for i in valid if heads[i].fingerprint == newest]

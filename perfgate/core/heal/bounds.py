@@ -138,9 +138,8 @@ def tail_room(badness: FloatArray) -> float:
     n = int(badness.size)
     if n < TAIL_MIN_RUNS:
         return 0.0
-    half = TAIL_WINDOW // 2
-    centred = range(half, n - half)
-    running = np.array([np.median(badness[i - half : i + half + 1]) for i in centred])
+    half = TAIL_WINDOW // 2  # the window centred on each run from `half` to `n - half - 1`
+    running = np.median(np.lib.stride_tricks.sliding_window_view(badness, TAIL_WINDOW), axis=1)
     return max(float(np.quantile(badness[half : n - half] - running, NOISE_QUANTILE)), 0.0)
 
 
