@@ -1,8 +1,9 @@
 """Raw points (NDJSON or CSV) → metrics, checks, per-stage stats and run context.
 
 Readers call `sink(metric, tags)` once per distinct (metric, tags) and cache the returned
-callable; the hot loop then only calls `sink(value)`. `note_time(text)` is called when a
-point's timestamp text differs from the previous point's, `flush()` once per block.
+callable; the hot loop then only calls `sink(value)`. `note_time(text)` is given the times that
+can be the run's first or last (the NDJSON reader: a block's earliest and latest) and, right
+before their value, each point of a metric that `needs_time`; `flush()` is called once per block.
 
 Run duration: k6 writes no start record. `vus`/`vus_max` points come once per second from
 1 s after the start, so the start is taken as the earlier of the first point and the first

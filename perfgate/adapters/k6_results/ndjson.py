@@ -2,34 +2,36 @@
 `Aggregator` or `PointSeries`).
 
 Two paths give the same result (tested):
-- fast: one compiled regular expression splits a whole block (about a megabyte of lines, the
-  cycle collector paused) into (metric, time, value, tags) for every line in k6's exact layout
-  (`{"metric":"..","type":"Point","data":{"time":"..","value":..,"tags":{..}}}`), in C. The tags
-  text is decoded (and checked to be a flat object of strings) once per distinct text and its
-  sink cached, so a line costs a tuple unpack, two dict gets and a `list.append` of the value's
-  bytes; the values of a block are converted with one `map(float, ...)` per sink, and the
-  block's distinct timestamps are parsed once each. Points whose consumer needs their own
-  time (gauges: `vus`, `vus_max`, ...; every kept point of a `PointSeries`) are routed one by one.
-- json: `json.loads` + pydantic for every line the fast path does not recognise (Metric
-  lines, `metadata`, escapes, other key orders, numbers out of JSON's grammar) and for all
-  lines with `fast=False`. Errors are reported by this path, with the line number.
+- fast: msgspec decodes a whole block of Point lines in one call (`Decoder.decode_lines`, in C,
+  against the typed shape `_Point`): metric, time and value come out checked and typed, the tags
+  as their JSON text (`msgspec.Raw`). The tags text is decoded (and checked to be a flat object
+  of strings) once per distinct text and its sink cached, so a line costs a comparison of its
+  tags text with the previous line's, a dict get and the sink's `array.append`. The block's
+  distinct times are checked by one regular expression and only its earliest and latest parsed
+  (UTC times in k6's layout sort as text once the `Z` is cut off; other zones: each distinct
+  time parsed). Lines holding `"Metric"` (k6's declarations, a few per file) are cut out of the
+  block for the json path; points whose consumer needs their own time (gauges: `vus`,
+  `vus_max`, ...; every kept point of a `PointSeries`) are routed one by one.
+- json: `parse_json` + pydantic for every line the fast path leaves (Metric lines, a stretch of
+  lines msgspec refuses or with blank lines, a time it cannot check, tags that are not a flat
+  object of strings) and for all lines with `fast=False`. Errors are reported by this path, with
+  the line number. One difference is kept on purpose: an integer value of more than
+  `json_text.MAX_INT_DIGITS` digits (refused by `parse_json` as a guard against slow parsing of
+  huge integers) is read by msgspec as the float it is.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
-from array import array
-from collections.abc import Callable, Iterable
-from operator import itemgetter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from pydantic import ValidationError
 
 from perfgate.adapters.json_text import JsonTextError, parse_json
-from perfgate.adapters.k6_results.point_lines import split_points
 from perfgate.adapters.k6_results.points import PointConsumer
 from perfgate.adapters.k6_results.routing import endpoint_name
 from perfgate.adapters.k6_results.shapes import MetricLine, PointLine
@@ -41,14 +43,32 @@ from perfgate.adapters.k6_results.sources import (
     no_cycle_collection,
 )
 from perfgate.adapters.k6_results.stats import Sink
-from perfgate.adapters.k6_results.timestamps import TimestampError
+from perfgate.adapters.k6_results.timestamps import EpochParser, TimestampError
 from perfgate.errors import InputDataError
 
 MAX_ROUTES = 4096  # (tags text, metric) pairs remembered; each block looks at every one
 _URL_TAG = re.compile(rb'"url":"([^"\\\\]*)"')
-Appender = Callable[[bytes], None]
-_NO_ROUTES: dict[bytes, Any] = {}
-BulkSink = Callable[[Iterable[float]], None]
+_UTC_TIMES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z\n)*")
+_DECLARATION = b'"type":"Metric"'  # in every Metric line k6 writes (a Point holding it: json path)
+_M_AT = _DECLARATION.index(b"M")
+_NO_ROUTES: dict[str, Any] = {}
+
+
+class _PointData(msgspec.Struct, gc=False):
+    time: str
+    value: float
+    tags: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _Point(msgspec.Struct, gc=False):
+    """`shapes.PointLine` for msgspec: unknown fields ignored, numbers finite, strings valid UTF-8."""
+
+    type: Literal["Point"]
+    metric: str
+    data: _PointData
+
+
+_POINTS = msgspec.json.Decoder(_Point)
 
 
 class NdjsonReader:
@@ -60,13 +80,13 @@ class NdjsonReader:
         self.fast = fast
         self.max_routes = max_routes
         self.lines = 0
-        self._routes: dict[bytes, dict[bytes, Appender]] = {}  # tags text → metric → values.append
-        self._timed: dict[bytes, dict[bytes, Sink]] = {}
+        self._routes: dict[bytes, dict[str, Sink]] = {}  # tags text → metric → sink
+        self._timed: dict[bytes, dict[str, Sink]] = {}
         self._last_tags: bytes | None = None
         self._last_alias: tuple[bytes | None, bytes] = (None, b"")
         self._last_decoded: dict[str, str] | None = None
-        self._pending: list[tuple[list[bytes], BulkSink]] = []
         self._count = 0
+        self._calendar = EpochParser()  # checks each calendar second of the fast path's times once
         self.metric_lines: list[bytes] = []  # the Metric lines read, in order
 
     def read(self, stream: ByteStream, *, block_bytes: int = BLOCK_BYTES) -> None:
@@ -79,9 +99,7 @@ class NdjsonReader:
                 with no_cycle_collection():
                     self._fast_block(block)
             else:
-                for line in block.split(b"\n"):
-                    self.lines += 1
-                    self._json_line(line)
+                self._json_lines(block)
             self.aggregator.flush()
 
     def routes_kept(self) -> int:
@@ -93,64 +111,97 @@ class NdjsonReader:
         self._json_line(line)
 
     def _fast_block(self, block: bytes) -> None:
-        found = split_points(block)
+        """The block's Point lines by msgspec, stretch by stretch between the Metric lines, which
+        the json path reads."""
+        start = 0
+        at = _declaration(block, 0)
+        while at >= 0:
+            newline = block.rfind(b"\n", start, at)
+            end = block.find(b"\n", at)
+            end = len(block) if end < 0 else end
+            if newline >= 0:
+                self._points(block[start:newline])
+            self._json_lines(block[max(start, newline + 1) : end])
+            start = end + 1
+            at = _declaration(block, start)
+        if start <= len(block):
+            self._points(block[start:])
+
+    def _points(self, stretch: bytes) -> None:
+        """Whole lines (no final newline) without a Metric line: one msgspec call (which passes
+        over blank lines, as the json path does), or the json path when msgspec refuses a line or
+        a time cannot be checked."""
+        try:
+            points = _POINTS.decode_lines(stretch)
+        except msgspec.MsgspecError:
+            points = []
+        if not points or not self._note_times(points):
+            self._json_lines(stretch)
+            return
         first = self.lines
-        self._note_times(found, first)
+        self.lines += stretch.count(b"\n") + 1
         routes, last, by_metric = self._routes, None, _NO_ROUTES
-        for index, (metric, when, value, tags, other) in enumerate(found):
-            if tags != last:  # k6 writes a request's points one after another, with the same tags
-                last, by_metric = tags, routes.get(tags) or routes.get(self._alias(tags), _NO_ROUTES)
-            append = by_metric.get(metric)
-            if append is not None:
-                append(value)
-            elif metric:
-                self._route(first + index + 1, metric, when, value, tags)
+        for point in points:
+            data = point.data
+            if data.tags != last:  # k6 writes a request's points one after another, with the same tags
+                last = data.tags
+                tags = bytes(last)
+                by_metric = routes.get(tags) or routes.get(self._alias(tags), _NO_ROUTES)
+            sink = by_metric.get(point.metric)
+            if sink is not None:
+                sink(data.value)
+            else:
+                self._route(point, (stretch, points, first))
                 last = None
-            elif other.strip():
-                self._fallback(other, first + index + 1)
-        self.lines = first + len(found)
-        self._convert(first)
 
-    def _note_times(self, found: list[tuple[bytes, ...]], first: int) -> None:
-        """Every distinct timestamp of the block, parsed once (the run's first and last point)."""
-        for when in set(map(itemgetter(1), found)):
-            if when:
-                try:
-                    self.aggregator.note_time(when)
-                except TimestampError as exc:
-                    line = first + 1 + next(i for i, match in enumerate(found) if match[1] == when)
-                    raise InputDataError(self.path, f"line {line}: {exc}") from exc
+    def _note_times(self, points: list[_Point]) -> bool:
+        """The earliest and latest of the points' times noted; False when one cannot be parsed
+        (the json path then says which line)."""
+        times = {point.data.time for point in points}
+        note = self.aggregator.note_time
+        try:
+            if _UTC_TIMES.fullmatch("\n".join(times) + "\n"):
+                for second in {time[:19] for time in times}:
+                    self._calendar(second.encode() + b"Z")
+                if times:
+                    note(min(times, key=_without_zone).encode())
+                    note(max(times, key=_without_zone).encode())
+            else:
+                for time in times:
+                    note(time.encode())
+        except TimestampError:
+            return False
+        return True
 
-    def _route(self, lineno: int, metric: bytes, when: bytes, value: bytes, tags: bytes) -> None:
-        """A Point line with no batched route: a new (tags, metric) pair, or a point whose consumer
+    def _route(self, point: _Point, where: tuple[bytes, list[_Point], int]) -> None:
+        """A Point with no remembered route: a new (tags, metric) pair, or a point whose consumer
         needs its own time (`needs_time`: noted, then sunk at once). Past `max_routes` pairs (tags
         unique to a request, e.g. an id in a tag) new pairs are sunk at once and not remembered."""
-        number = float(value)
+        metric, tags, number = point.metric, bytes(point.data.tags), point.data.value
         timed = self._timed.get(tags, _NO_ROUTES).get(metric)
-        if timed is not None and math.isfinite(number):
-            self.aggregator.note_time(when)
+        if timed is not None:
+            self.aggregator.note_time(point.data.time.encode())
             timed(number)
             return
         decoded = self._decoded(tags)
-        if decoded is None or not metric.isascii() or not math.isfinite(number):
-            self._fallback(_line(metric, when, value, tags), lineno)
+        if decoded is None:  # not a flat object of strings: the json path says what is wrong
+            after, self.lines = self.lines, _line_number(point, *where)
+            self._json_line(_line(point, tags))
+            self.lines = after
             return
-        name = metric.decode("ascii")
-        sink = self.aggregator.sink(name, decoded)
-        if self.aggregator.needs_time(name):
-            self.aggregator.note_time(when)
+        sink = self.aggregator.sink(metric, decoded)
+        remember = self._count < self.max_routes
+        if remember:
+            self._count += 1
+        if self.aggregator.needs_time(metric):
+            self.aggregator.note_time(point.data.time.encode())
             sink(number)
-            if self._count < self.max_routes:
-                self._count += 1
+            if remember:
                 self._timed.setdefault(tags, {})[metric] = sink
             return
-        if self._count >= self.max_routes:
-            sink(number)
-            return
-        self._count += 1
-        values = [value]
-        self._pending.append((values, _bulk(sink)))
-        self._routes.setdefault(self._alias(tags), {})[metric] = values.append
+        sink(number)
+        if remember:
+            self._routes.setdefault(self._alias(tags), {})[metric] = sink
 
     def _alias(self, tags: bytes) -> bytes:
         """The tags text with an untagged request's URL (k6's default `name` is the URL) replaced
@@ -177,26 +228,10 @@ class NdjsonReader:
             self._last_tags, self._last_decoded = tags, _decode_tags(tags)
         return self._last_decoded
 
-    def _convert(self, first: int) -> None:
-        """The block's values, bytes → floats, into their sinks (one C-level map per sink; one
-        conversion when every value has the same text: counters' 1s, zero phases, passed checks)."""
-        for values, bulk in self._pending:
-            if values:
-                same = values.count(values[0]) == len(values)
-                numbers = (
-                    array("d", [float(values[0])]) * len(values) if same else array("d", map(float, values))
-                )
-                total = sum(numbers)
-                if total - total != 0.0 and not all(math.isfinite(v) for v in numbers):
-                    raise InputDataError(self.path, f"after line {first}: a value out of range (inf)")
-                bulk(numbers)
-                values.clear()
-
-    def _fallback(self, line: bytes, lineno: int) -> None:
-        """The json path for one line, after the values read before it (their order is kept)."""
-        self._convert(lineno)
-        self.lines = lineno
-        self._json_line(line)
+    def _json_lines(self, lines: bytes) -> None:
+        for line in lines.split(b"\n"):
+            self.lines += 1
+            self._json_line(line)
 
     def _json_line(self, line: bytes) -> None:
         if not line.strip():
@@ -230,10 +265,35 @@ class NdjsonReader:
         info = line.data
         submetrics = {sub.name: sub.tags for sub in info.submetrics or ()}
         self.aggregator.declare(line.metric, info.type, info.contains, info.thresholds or [], submetrics)
-        metric = line.metric.encode()
         for routes in (self._routes, self._timed):
             for by_metric in routes.values():
-                by_metric.pop(metric, None)
+                by_metric.pop(line.metric, None)
+
+
+def _declaration(block: bytes, start: int) -> int:
+    """Where the next Metric line's `"type":"Metric"` is, or -1. Found by `memchr` of its `M`
+    (rare in Point lines); past a few other `M`s, by a plain search."""
+    at = block.find(b"M", start)
+    for _ in range(8):
+        if at < 0:
+            return -1
+        if at - _M_AT >= start and block.startswith(_DECLARATION, at - _M_AT):
+            return at - _M_AT
+        at = block.find(b"M", at + 1)
+    return block.find(_DECLARATION, start)
+
+
+def _line_number(point: _Point, stretch: bytes, points: list[_Point], before: int) -> int:
+    """The number of `point`'s line in `stretch` (which follows line `before`): msgspec passes
+    over blank lines, so its position among the points is its position among non-blank lines."""
+    position = next(index for index, candidate in enumerate(points) if candidate is point)
+    filled = [number for number, line in enumerate(stretch.split(b"\n"), before + 1) if line.strip()]
+    return filled[position]
+
+
+def _without_zone(time: str) -> str:
+    """A UTC time in k6's layout as text that sorts as the time does (`…:05` < `…:05.25`)."""
+    return time[:-1]
 
 
 def _template(url: bytes) -> bytes | None:
@@ -261,25 +321,11 @@ def _decode_tags(tags: bytes) -> dict[str, str] | None:
     return None
 
 
-def _bulk(sink: Sink) -> BulkSink:
-    """Many values into `sink` at once: `array.extend` when the sink is a plain `array.append`."""
-    target = getattr(sink, "__self__", None)
-    if isinstance(target, array) and getattr(sink, "__name__", "") == "append":
-        return target.extend
-
-    def each(values: Iterable[float]) -> None:
-        for value in values:
-            sink(value)
-
-    return each
-
-
-def _line(metric: bytes, when: bytes, value: bytes, tags: bytes) -> bytes:
-    """The k6 line the fast path split (for the json path, which reports errors)."""
-    return (
-        b'{"metric":"' + metric + b'","type":"Point","data":{"time":"' + when
-        + b'","value":' + value + b',"tags":' + tags + b"}}"
-    )  # fmt: skip
+def _line(point: _Point, tags: bytes) -> bytes:
+    """A Point line with these fields (for the json path, which reports what is wrong)."""
+    data = {"time": point.data.time, "value": point.data.value, "tags": "TAGS"}
+    text = json.dumps({"metric": point.metric, "type": "Point", "data": data}).encode()
+    return text.replace(b'"TAGS"', tags, 1)
 
 
 def _short(exc: ValueError) -> str:
