@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +52,8 @@ _URL_TAG = re.compile(rb'"url":"([^"\\\\]*)"')
 _UTC_TIMES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z\n)*")
 _DECLARATION = b'"type":"Metric"'  # in every Metric line k6 writes (a Point holding it: json path)
 _M_AT = _DECLARATION.index(b"M")
+_SECOND = itemgetter(slice(19))  # `YYYY-MM-DDTHH:MM:SS` of a time
+_WITHOUT_ZONE = itemgetter(slice(-1))  # a UTC time in k6's layout without its `Z` sorts as the time does
 _NO_ROUTES: dict[str, Any] = {}
 
 
@@ -161,11 +164,10 @@ class NdjsonReader:
         note = self.aggregator.note_time
         try:
             if _UTC_TIMES.fullmatch("\n".join(times) + "\n"):
-                for second in {time[:19] for time in times}:
+                for second in set(map(_SECOND, times)):
                     self._calendar(second.encode() + b"Z")
-                if times:
-                    note(min(times, key=_without_zone).encode())
-                    note(max(times, key=_without_zone).encode())
+                note(min(times, key=_WITHOUT_ZONE).encode())
+                note(max(times, key=_WITHOUT_ZONE).encode())
             else:
                 for time in times:
                     note(time.encode())
@@ -289,11 +291,6 @@ def _line_number(point: _Point, stretch: bytes, points: list[_Point], before: in
     position = next(index for index, candidate in enumerate(points) if candidate is point)
     filled = [number for number, line in enumerate(stretch.split(b"\n"), before + 1) if line.strip()]
     return filled[position]
-
-
-def _without_zone(time: str) -> str:
-    """A UTC time in k6's layout as text that sorts as the time does (`…:05` < `…:05.25`)."""
-    return time[:-1]
 
 
 def _template(url: bytes) -> bytes | None:
