@@ -27,14 +27,22 @@ import re
 from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from pydantic import ValidationError
 
 from perfgate.adapters.json_text import JsonTextError, parse_json
+from perfgate.adapters.k6_results.point_lines import (
+    POINTS,
+    Point,
+    declaration,
+    decode_tags,
+    line_number,
+    point_text,
+    url_template,
+)
 from perfgate.adapters.k6_results.points import PointConsumer
-from perfgate.adapters.k6_results.routing import endpoint_name
 from perfgate.adapters.k6_results.shapes import MetricLine, PointLine
 from perfgate.adapters.k6_results.sources import (
     BLOCK_BYTES,
@@ -50,28 +58,9 @@ from perfgate.errors import InputDataError
 MAX_ROUTES = 4096  # (tags text, metric) pairs remembered; each block looks at every one
 _URL_TAG = re.compile(rb'"url":"([^"\\\\]*)"')
 _UTC_TIMES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z\n)*")
-_DECLARATION = b'"type":"Metric"'  # in every Metric line k6 writes (a Point holding it: json path)
-_M_AT = _DECLARATION.index(b"M")
 _SECOND = itemgetter(slice(19))  # `YYYY-MM-DDTHH:MM:SS` of a time
 _WITHOUT_ZONE = itemgetter(slice(-1))  # a UTC time in k6's layout without its `Z` sorts as the time does
 _NO_ROUTES: dict[str, Any] = {}
-
-
-class _PointData(msgspec.Struct, gc=False):
-    time: str
-    value: float
-    tags: msgspec.Raw = msgspec.Raw(b"null")
-
-
-class _Point(msgspec.Struct, gc=False):
-    """`shapes.PointLine` for msgspec: unknown fields ignored, numbers finite, strings valid UTF-8."""
-
-    type: Literal["Point"]
-    metric: str
-    data: _PointData
-
-
-_POINTS = msgspec.json.Decoder(_Point)
 
 
 class NdjsonReader:
@@ -117,7 +106,7 @@ class NdjsonReader:
         """The block's Point lines by msgspec, stretch by stretch between the Metric lines, which
         the json path reads."""
         start = 0
-        at = _declaration(block, 0)
+        at = declaration(block, 0)
         while at >= 0:
             newline = block.rfind(b"\n", start, at)
             end = block.find(b"\n", at)
@@ -126,7 +115,7 @@ class NdjsonReader:
                 self._points(block[start:newline])
             self._json_lines(block[max(start, newline + 1) : end])
             start = end + 1
-            at = _declaration(block, start)
+            at = declaration(block, start)
         if start <= len(block):
             self._points(block[start:])
 
@@ -135,7 +124,7 @@ class NdjsonReader:
         over blank lines, as the json path does), or the json path when msgspec refuses a line or
         a time cannot be checked."""
         try:
-            points = _POINTS.decode_lines(stretch)
+            points = POINTS.decode_lines(stretch)
         except msgspec.MsgspecError:
             points = []
         if not points or not self._note_times(points):
@@ -157,7 +146,7 @@ class NdjsonReader:
                 self._route(point, (stretch, points, first))
                 last = None
 
-    def _note_times(self, points: list[_Point]) -> bool:
+    def _note_times(self, points: list[Point]) -> bool:
         """The earliest and latest of the points' times noted; False when one cannot be parsed
         (the json path then says which line)."""
         times = {point.data.time for point in points}
@@ -175,7 +164,7 @@ class NdjsonReader:
             return False
         return True
 
-    def _route(self, point: _Point, where: tuple[bytes, list[_Point], int]) -> None:
+    def _route(self, point: Point, where: tuple[bytes, list[Point], int]) -> None:
         """A Point with no remembered route: a new (tags, metric) pair, or a point whose consumer
         needs its own time (`needs_time`: noted, then sunk at once). Past `max_routes` pairs (tags
         unique to a request, e.g. an id in a tag) new pairs are sunk at once and not remembered."""
@@ -187,8 +176,8 @@ class NdjsonReader:
             return
         decoded = self._decoded(tags)
         if decoded is None:  # not a flat object of strings: the json path says what is wrong
-            after, self.lines = self.lines, _line_number(point, *where)
-            self._json_line(_line(point, tags))
+            after, self.lines = self.lines, line_number(point, *where)
+            self._json_line(point_text(point, tags))
             self.lines = after
             return
         sink = self.aggregator.sink(metric, decoded)
@@ -215,7 +204,7 @@ class NdjsonReader:
         found = _URL_TAG.search(tags)
         if found is not None and b"\\" not in tags and not self.aggregator.reads_url_tags():
             name = b'"name":"' + found[1] + b'"'
-            template = _template(found[1])
+            template = url_template(found[1])
             once = tags.count(b'"name":"') == tags.count(b'"url":"') == tags.count(name) == 1
             if template is not None and once:
                 alias = tags.replace(name, b'"name":"' + template + b'"').replace(
@@ -225,9 +214,9 @@ class NdjsonReader:
         return alias
 
     def _decoded(self, tags: bytes) -> dict[str, str] | None:
-        """`_decode_tags`, remembering the last text (a request's points share their tags)."""
+        """`decode_tags`, remembering the last text (a request's points share their tags)."""
         if tags != self._last_tags:
-            self._last_tags, self._last_decoded = tags, _decode_tags(tags)
+            self._last_tags, self._last_decoded = tags, decode_tags(tags)
         return self._last_decoded
 
     def _json_lines(self, lines: bytes) -> None:
@@ -270,59 +259,6 @@ class NdjsonReader:
         for routes in (self._routes, self._timed):
             for by_metric in routes.values():
                 by_metric.pop(line.metric, None)
-
-
-def _declaration(block: bytes, start: int) -> int:
-    """Where the next Metric line's `"type":"Metric"` is, or -1. Found by `memchr` of its `M`
-    (rare in Point lines); past a few other `M`s, by a plain search."""
-    at = block.find(b"M", start)
-    for _ in range(8):
-        if at < 0:
-            return -1
-        if at - _M_AT >= start and block.startswith(_DECLARATION, at - _M_AT):
-            return at - _M_AT
-        at = block.find(b"M", at + 1)
-    return block.find(_DECLARATION, start)
-
-
-def _line_number(point: _Point, stretch: bytes, points: list[_Point], before: int) -> int:
-    """The number of `point`'s line in `stretch` (which follows line `before`): msgspec passes
-    over blank lines, so its position among the points is its position among non-blank lines."""
-    position = next(index for index, candidate in enumerate(points) if candidate is point)
-    filled = [number for number, line in enumerate(stretch.split(b"\n"), before + 1) if line.strip()]
-    return filled[position]
-
-
-def _template(url: bytes) -> bytes | None:
-    """`endpoint_name` of a URL as bytes, when it is its own template (None: keep the URL)."""
-    try:
-        template = endpoint_name({"name": url.decode(), "url": url.decode()})
-    except UnicodeDecodeError:
-        return None
-    if template is None or endpoint_name({"name": template, "url": template}) != template:
-        return None
-    return template.encode()
-
-
-def _decode_tags(tags: bytes) -> dict[str, str] | None:
-    """The tags object, or None when the text is not exactly a flat object of strings."""
-    try:
-        # without a backslash there is no escape, so strict UTF-8 and the plain parser suffice
-        decoded = json.loads(tags.decode()) if b"\\" not in tags else parse_json(tags)
-    except (ValueError, RecursionError):  # deep nesting: the json path says what is wrong
-        return None
-    if decoded is None:
-        return {}
-    if isinstance(decoded, dict) and all(isinstance(value, str) for value in decoded.values()):
-        return decoded
-    return None
-
-
-def _line(point: _Point, tags: bytes) -> bytes:
-    """A Point line with these fields (for the json path, which reports what is wrong)."""
-    data = {"time": point.data.time, "value": point.data.value, "tags": "TAGS"}
-    text = json.dumps({"metric": point.metric, "type": "Point", "data": data}).encode()
-    return text.replace(b'"TAGS"', tags, 1)
 
 
 def _short(exc: ValueError) -> str:
