@@ -3,18 +3,18 @@
 
 Two paths give the same result (tested):
 - fast: msgspec decodes a whole block of Point lines in one call (`Decoder.decode_lines`, in C,
-  against the typed shape `_Point`): metric, time and value come out checked and typed, the tags
+  against the typed shape `point_lines.Point`): metric, time and value come out checked and typed, the tags
   as their JSON text (`msgspec.Raw`). The tags text is decoded (and checked to be a flat object
   of strings) once per distinct text and its sink cached, so a line costs a comparison of its
   tags text with the previous line's, a dict get and the sink's `array.append`. The block's
   distinct times are checked by one regular expression and only its earliest and latest parsed
   (UTC times in k6's layout sort as text once the `Z` is cut off; other zones: each distinct
-  time parsed). Lines holding `"Metric"` (k6's declarations, a few per file) are cut out of the
-  block for the json path; points whose consumer needs their own time (gauges: `vus`,
+  time parsed). Lines holding `"type":"Metric"` (k6's declarations, a few per file) are cut out
+  of the block for the json path (msgspec passes over blank lines, as the json path does); points whose consumer needs their own time (gauges: `vus`,
   `vus_max`, ...; every kept point of a `PointSeries`) are routed one by one.
 - json: `parse_json` + pydantic for every line the fast path leaves (Metric lines, a stretch of
-  lines msgspec refuses or with blank lines, a time it cannot check, tags that are not a flat
-  object of strings) and for all lines with `fast=False`. Errors are reported by this path, with
+  lines msgspec refuses or with a time it cannot check, tags that are not a flat object of
+  strings) and for all lines with `fast=False`. Errors are reported by this path, with
   the line number. One difference is kept on purpose: an integer value of more than
   `json_text.MAX_INT_DIGITS` digits (refused by `parse_json` as a guard against slow parsing of
   huge integers) is read by msgspec as the float it is.
