@@ -125,7 +125,7 @@ class NdjsonReader:
         a time cannot be checked."""
         try:
             points = POINTS.decode_lines(stretch)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, RecursionError):  # deep nesting: the json path says where
             points = []
         if not points or not self._note_times(points):
             self._json_lines(stretch)
