@@ -24,8 +24,9 @@ from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.core.detect import DetectorTuning, HistoryColumns, detect_regressions, history_tail
 from perfgate.core.detect.extract import LOCATION_STAT, Target, raw_values
 from perfgate.models import MetricRule, MetricSeries, Policy, RunRecord
-from perfgate.pipeline.analyze import AnalyzeRequest, analyze, comparable_runs, compare
+from perfgate.pipeline.analyze import AnalyzeRequest, analyze, comparable_runs
 from perfgate.pipeline.baseline import full_baseline, indexed_baseline
+from perfgate.pipeline.judge import compare
 from perfgate.pipeline.reports import render_report
 
 CORPUS = Path(__file__).resolve().parents[1] / "bench" / "corpus"

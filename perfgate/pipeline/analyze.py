@@ -7,8 +7,8 @@
 accepted too (`pipeline.history.locate_history`, the one reading of it), and the scenario comes
 from --scenario, the run, or the only one.
 
-A little over 300 lines: the one use case that wires the load model (issue 12), the runner
-evidence (issue 14) and repeats pooling into one analysis; splitting it would scatter that order.
+Here the run (its repeats pooled, filed under the load model) and its comparable history are
+loaded and located; `pipeline.judge` turns them into the verdict.
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ from pathlib import Path
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.run_dir import LoadedRun, load_run
-from perfgate.core.detect import DetectorTuning, detect_regressions
-from perfgate.core.history import BaselineSelection, describe_run, select_baseline
-from perfgate.core.k6_verdict import broken_reason, gate_coverage, k6_outcome
+from perfgate.core.history import BaselineSelection, select_baseline
+from perfgate.core.k6_verdict import broken_reason
 from perfgate.core.pool import pool_runs
-from perfgate.core.summary import summarize_resources, summarize_run
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import BROKEN_EXIT_CODES, Policy, RunRecord, StoredRun, Verdict
 from perfgate.models.base import Frozen
 from perfgate.pipeline.baseline import Baseline, indexed_baseline
 from perfgate.pipeline.history import HistoryLocation, locate_history
+from perfgate.pipeline.judge import broken_verdict, compare, verdict_without_history, with_run_facts
 from perfgate.pipeline.load_model import LoadModelSource, with_load_model
 
 DEFAULT_SCENARIO = "default"
@@ -69,131 +68,9 @@ def check_candidate(path: Path, record: RunRecord) -> None:
         raise InputDataError(path, "the run made no HTTP requests; nothing to analyse")
 
 
-def _verdict_without_history(
-    loaded: LoadedRun, scenario: str, source: str, reason: str, notices: list[str] | None = None
-) -> Verdict:
-    return Verdict(
-        verdict="no_baseline",
-        reason=reason,
-        scenario=scenario,
-        source=source,
-        history_runs=0,
-        summary=summarize_run(loaded.record),
-        resources=summarize_resources(loaded.record),
-        notices=notices or [],
-    )
-
-
-def _broken_verdict(loaded: LoadedRun, scenario: str, source: str, reason: str) -> Verdict:
-    return Verdict(
-        verdict="broken",
-        reason=f"Broken run: {reason}. It is not compared with the history and never recorded as a baseline.",
-        scenario=scenario,
-        source=source,
-        history_runs=0,
-        summary=summarize_run(loaded.record) if loaded.record.metrics else [],
-        resources=summarize_resources(loaded.record),
-    )
-
-
-def with_run_facts(verdict: Verdict, loaded: LoadedRun, policy: Policy) -> Verdict:
-    """The verdict with k6's own outcome (and k6's last log lines, when k6 stopped the run), the
-    list of what was (not) gated and the run's own notes."""
-    record = loaded.record
-    gated, not_gated = gate_coverage(record, policy)
-    k6 = k6_outcome(record, policy)
-    if loaded.meta is not None and loaded.meta.k6_log_tail:
-        k6 = k6.model_copy(update={"log_tail": loaded.meta.k6_log_tail})
-    return verdict.model_copy(
-        update={
-            "k6": k6,
-            "gated": gated,
-            "not_gated": not_gated,
-            "notices": [*verdict.notices, *record.notes],
-        }
-    )
-
-
 def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelection[StoredRun]:
     return select_baseline(
         runs, fingerprint=_digest(loaded.record), candidate_vus_max=loaded.record.context.vus_max
-    )
-
-
-def compare(
-    loaded: LoadedRun,
-    baseline: Baseline,
-    policy: Policy,
-    *,
-    scenario: str,
-    source: str,
-    today: date,
-    candidate_runs: int = 1,
-) -> Verdict:
-    """`candidate_runs` > 1: `loaded` pools that many runs of the same code (`pool_runs`)."""
-    verdict = _judge(loaded, baseline, policy, scenario, source, today, candidate_runs)
-    return with_run_facts(verdict, loaded, policy)
-
-
-def _judge(
-    loaded: LoadedRun,
-    baseline: Baseline,
-    policy: Policy,
-    scenario: str,
-    source: str,
-    today: date,
-    candidate_runs: int,
-) -> Verdict:
-    candidate = loaded.record
-    selection = baseline.selection
-    broken = broken_reason(candidate)
-    if broken is not None:
-        return _broken_verdict(loaded, scenario, source, broken)
-    if selection.load_model_changed:
-        previous = selection.previous_model_run
-        since = f" since {describe_run(previous)}" if previous is not None else ""
-        return _verdict_without_history(
-            loaded,
-            scenario,
-            source,
-            f"New load model{since} (executor, stages, VUs or rates changed): this run starts a new "
-            "baseline, 0 runs so far.",
-        )
-    if not selection.runs:
-        return _verdict_without_history(
-            loaded,
-            scenario,
-            source,
-            f"No history yet for scenario '{scenario}': record runs to build a baseline.",
-            selection.notices,
-        )
-    detection = detect_regressions(
-        candidate,
-        baseline.newest,
-        policy,
-        today=today,
-        settings=DetectorTuning(candidate_runs=candidate_runs),
-        columns=baseline.columns,
-    )
-    pooled = (
-        [
-            f"{candidate_runs} runs of the same code pooled ({source}): each value's noise is the history's / √{candidate_runs}"
-        ]
-        if candidate_runs > 1
-        else []
-    )
-    return Verdict(
-        verdict=detection.verdict,
-        reason=detection.reason,
-        scenario=scenario,
-        source=source,
-        history_runs=len(selection.runs),
-        findings=detection.findings,
-        summary=summarize_run(candidate),
-        resources=summarize_resources(candidate),
-        notices=[*pooled, *selection.notices, *detection.notices],
-        advice=detection.advice,
-        confidence=detection.confidence,
     )
 
 
@@ -252,9 +129,9 @@ def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
         broken = broken_reason(loaded.record)
         reason = "No baselines directory given (--baselines): showing this run's numbers only."
         verdict = (
-            _broken_verdict(loaded, scenario, source, broken)
+            broken_verdict(loaded, scenario, source, broken)
             if broken is not None
-            else _verdict_without_history(loaded, scenario, source, reason)
+            else verdict_without_history(loaded, scenario, source, reason)
         )
         verdict = with_run_facts(verdict, loaded, policy)
         return Analysis(verdict=verdict, loaded=loaded, where=None, policy=policy, runs=tuple(runs))

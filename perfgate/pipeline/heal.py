@@ -2,7 +2,7 @@
 
 file    = load_loadtest_file(profile)                    adapters.loadtest_files
 history = comparable runs of the scenario                adapters.baselines + core.history
-verdict = the --result run against that history          pipeline.analyze.compare
+verdict = the --result run against that history          pipeline.judge.compare
 plan    = propose_heal(...)                               core.heal (pure)
 rewrite = the new text and its diff                       adapters.loadtest_files
 write (unless dry run) → verify (k6 with the healed profile; restore the file on failure)
@@ -36,9 +36,10 @@ from perfgate.errors import InputDataError, UsageError
 from perfgate.models import HealPlan, Policy, RunRecord, StageStats, Verdict, VerdictKind
 from perfgate.models.base import Frozen
 from perfgate.paths import NOTES_SCRIPT
-from perfgate.pipeline.analyze import check_candidate, comparable_runs, compare, own_scenario
+from perfgate.pipeline.analyze import check_candidate, comparable_runs, own_scenario
 from perfgate.pipeline.baseline import full_baseline
 from perfgate.pipeline.history import HistoryLocation, locate_history
+from perfgate.pipeline.judge import compare
 from perfgate.pipeline.load_model import LoadModelSource, check_flags, resolve_load_model, with_load_model
 from perfgate.pipeline.run import RunRequest, run_profile
 
