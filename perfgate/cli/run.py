@@ -8,7 +8,7 @@ import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from perfgate.cli.load_model_args import add_load_model_args, load_model_source
 from perfgate.cli.options import Handler, add_history_options, add_output_options
@@ -16,6 +16,10 @@ from perfgate.errors import UsageError
 from perfgate.models import BROKEN_EXIT_CODES, K6_EXIT_MEANINGS
 from perfgate.paths import BUNDLED_BASELINES, BUNDLED_PROFILE, NOTES_SCRIPT
 from perfgate.settings import Settings
+
+if TYPE_CHECKING:
+    from perfgate.pipeline.analyze import Analysis
+    from perfgate.pipeline.run import RunRequest
 
 _FAULT_RE = re.compile(r"^[a-z_]+=[0-9]+(\.[0-9]+)?$")
 
@@ -123,9 +127,9 @@ def _say(message: str) -> None:
 
 
 def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO, *, start_api: bool) -> int:
-    from perfgate.pipeline.analyze import AnalyzeRequest, record_analysis
+    from perfgate.pipeline.analyze import AnalyzeRequest
     from perfgate.pipeline.reports import render_report
-    from perfgate.pipeline.run import RunRequest, default_run_dir, run_and_analyze, run_profile
+    from perfgate.pipeline.run import RunRequest, run_and_analyze
 
     now = datetime.now(UTC)
     faults = _faults(args)
@@ -134,9 +138,7 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
     script = NOTES_SCRIPT if args.command == "demo" else args.script
     source = load_model_source(args, settings)
     segment = _segment(args)
-    run_dir = default_run_dir(args.runs_dir, args.profile or script or Path("run"), now)
-    if segment is not None:
-        run_dir = run_dir.with_name(f"{run_dir.name}-part{segment[0] + 1}of{segment[1]}")
+    run_dir = _run_dir(args, script, now, segment)
     request = RunRequest(
         profile=args.profile,
         run_dir=run_dir,
@@ -156,18 +158,7 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
         segment=segment,
     )
     if segment is not None:
-        meta = run_profile(request, _say)
-        _say(
-            f"k6 finished part {segment[0] + 1} of {segment[1]} (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s"
-        )
-        stdout.write(f"{run_dir}\n")
-        if meta.k6_exit_code in BROKEN_EXIT_CODES:
-            _say(
-                f"a broken part: k6 exited {meta.k6_exit_code} ({K6_EXIT_MEANINGS[meta.k6_exit_code]}); see k6.log"
-            )
-            return 1
-        _say("a part is not analysed alone: merge every part with `perfgate merge PART... --out DIR`")
-        return 0
+        return _run_part(request, segment, stdout)
     history = AnalyzeRequest(
         result=run_dir,
         baselines=args.baselines or settings.baselines,
@@ -177,13 +168,49 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, stdout: TextIO
     analysis = run_and_analyze(request, history, now=now, say=_say)
     color = stdout.isatty() and not settings.no_color
     stdout.write(render_report(analysis, args.format, today=now.date(), color=color))
-    if args.record and analysis.verdict.verdict == "broken":
-        _say("not recorded: a broken run is never a baseline")
-    elif args.record:
-        for stored, folder in record_analysis(analysis, now=now):
-            _say(f"recorded run {stored.run_id} in {folder}")
+    if args.record:
+        _record(analysis, now)
     _say(f"report: {run_dir / 'report.html'} (also report.md, verdict.json, junit.xml beside it)")
     return analysis.verdict.exit_code
+
+
+def _run_dir(
+    args: argparse.Namespace, script: Path | None, now: datetime, segment: tuple[int, int] | None
+) -> Path:
+    from perfgate.pipeline.run import default_run_dir
+
+    run_dir = default_run_dir(args.runs_dir, args.profile or script or Path("run"), now)
+    if segment is None:
+        return run_dir
+    return run_dir.with_name(f"{run_dir.name}-part{segment[0] + 1}of{segment[1]}")
+
+
+def _run_part(request: RunRequest, segment: tuple[int, int], stdout: TextIO) -> int:
+    """One part of a split test: run, never analysed alone (`perfgate merge` joins the parts)."""
+    from perfgate.pipeline.run import run_profile
+
+    meta = run_profile(request, _say)
+    _say(
+        f"k6 finished part {segment[0] + 1} of {segment[1]} (exit {meta.k6_exit_code}) in {meta.wall_s:.1f} s"
+    )
+    stdout.write(f"{request.run_dir}\n")
+    if meta.k6_exit_code in BROKEN_EXIT_CODES:
+        _say(
+            f"a broken part: k6 exited {meta.k6_exit_code} ({K6_EXIT_MEANINGS[meta.k6_exit_code]}); see k6.log"
+        )
+        return 1
+    _say("a part is not analysed alone: merge every part with `perfgate merge PART... --out DIR`")
+    return 0
+
+
+def _record(analysis: Analysis, now: datetime) -> None:
+    from perfgate.pipeline.analyze import record_analysis
+
+    if analysis.verdict.verdict == "broken":
+        _say("not recorded: a broken run is never a baseline")
+        return
+    for stored, folder in record_analysis(analysis, now=now):
+        _say(f"recorded run {stored.run_id} in {folder}")
 
 
 def _segment(args: argparse.Namespace) -> tuple[int, int] | None:
