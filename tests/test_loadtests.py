@@ -102,6 +102,7 @@ def test_short_smoke_run_tags_every_request(tmp_path: Path, notes_server: Any) -
         {"duration": "2s", "target": 3},
         {"duration": "1s", "target": 0},
     ]
+    del smoke["thresholds"]  # latency limits: a loaded machine crosses them (exit 99); tags are the subject
     short = tmp_path / "smoke-short.yaml"
     short.write_text(yaml.safe_dump(smoke), encoding="utf-8")
     run_dir = tmp_path / "run"
