@@ -1,6 +1,8 @@
 """The readers of the history that go through the index give what they give from every run in full:
-`history list` (heads and value matrix, no run parsed), `trend` (only the runs it scans built)
-and the capacity gate's history (value matrix).
+`history list` (heads and value matrix, no run parsed), `trend` and `heal` (only the runs they
+scan or fit built; heal judges its --result as `analyze` does, from the columns) and the capacity
+gate's history (value matrix). The reference is the readers' former path: every run parsed from
+its file, then summarized.
 
 The history is real: the corpus's k6 runs (bench/corpus/runs) recorded through `BaselineStore`,
 with runs that lack what a line shows (no request rate in the context, no p95), are invalid,
@@ -10,23 +12,33 @@ regressions, or of another load model, scattered through it.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from test_indexed_baseline import _corpus
 
 from perfgate.adapters.baselines import BaselineStore
 from perfgate.adapters.history_index import index_path, summarize
-from perfgate.adapters.run_dir import LoadedRun
+from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.cli.app import main
 from perfgate.cli.history import history_line
 from perfgate.core.detect import scan_trend
+from perfgate.core.heal import propose_heal
+from perfgate.core.history import select_baseline
 from perfgate.models import HistoryRow, Policy, RunRecord
 from perfgate.pipeline.analyze import comparable_runs
+from perfgate.pipeline.baseline import full_baseline
 from perfgate.pipeline.capacity_history import capacity_history
+from perfgate.pipeline.heal import HealRequest, compute_plan
 from perfgate.pipeline.history import HistoryRequest, list_runs, trend
+from perfgate.pipeline.judge import compare
 
 SCENARIO = "notes-profile"
+CORPUS = Path(__file__).resolve().parents[1] / "bench" / "corpus"
+SAMPLE = CORPUS / "sample-run"
+PROFILE = CORPUS / "profile.yaml"
+TODAY = date(2026, 3, 1)
 
 
 def _varied(record: RunRecord, i: int) -> RunRecord:
@@ -47,7 +59,7 @@ def _varied(record: RunRecord, i: int) -> RunRecord:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> BaselineStore:
     store = BaselineStore(tmp_path_factory.mktemp("baselines"))
-    pool = _corpus(("calibration", "history", "clean", "contention", "latency+25"))
+    pool = _corpus(("calibration", "history", "clean", "contention"))
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(40):
         verdict = ("pass", "warn", "regression", None)[i % 4]
@@ -110,3 +122,35 @@ def test_the_capacity_history_from_the_matrix_equals_the_one_from_every_run(stor
                 full.setdefault(metric, []).append(value)
     assert capacity_history(store.history(SCENARIO), candidate, metrics) == full
     assert set(full) == {"vus_max", "vus"}
+
+
+def test_heal_plans_from_the_index_what_it_planned_from_every_run(store: BaselineStore) -> None:
+    request = HealRequest(
+        profile=PROFILE, baselines=store.root, scenario=SCENARIO, result=SAMPLE, dry_run=True
+    )
+    plan, file, judged = compute_plan(request, today=TODAY)
+    runs = [summarize(run) for run in store.runs(SCENARIO)]
+    loaded = load_run(SAMPLE)
+    selection = select_baseline(runs, fingerprint=loaded.record.fingerprint.digest())  # type: ignore[union-attr]
+    policy = Policy()
+    verdict = compare(
+        loaded,
+        full_baseline(comparable_runs(loaded, runs)),
+        policy,
+        scenario=SCENARIO,
+        source=SAMPLE.name,
+        today=TODAY,
+    )
+    expected = propose_heal(
+        scenario=SCENARIO,
+        profile_name=PROFILE.name,
+        options=file.options,
+        history=[run.record for run in selection.runs],
+        verdict=verdict.verdict,
+        policy=policy,
+        candidate=loaded.record,
+    )
+    notices = [*selection.notices, *expected.notices, *file.left_alone]
+    assert plan == expected.model_copy(update={"notices": notices})
+    assert judged is not None and judged.verdict == verdict
+    assert plan.thresholds and 0 < len(selection.runs) < len(runs)

@@ -13,12 +13,16 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from perfgate.cli.load_model_args import add_load_model_args, load_model_source
 from perfgate.cli.options import Handler, add_history_options, add_output_options
 from perfgate.errors import UsageError
 from perfgate.settings import Settings
+
+if TYPE_CHECKING:
+    from perfgate.models import Explanation
+    from perfgate.pipeline.heal import HealOutcome
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Handler]:
@@ -66,9 +70,7 @@ def _say(message: str) -> None:
 def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     from perfgate.core.render.explanation import render_explanation_text
     from perfgate.core.render.heal import render_heal_text, render_publish_line
-    from perfgate.pipeline.explain import explain_heal
     from perfgate.pipeline.heal import HealRequest, heal, require_baselines
-    from perfgate.pipeline.publish import publish_heal
 
     if args.publish and args.dry_run:
         raise UsageError("--publish and --dry-run exclude each other")
@@ -89,13 +91,15 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
     )
     outcome = heal(request, today=datetime.now(UTC).date(), say=_say)
     if args.publish and outcome.written:
+        from perfgate.pipeline.publish import publish_heal  # deferred, as the LLM client below
+
         healed = request.healed_file
         _say(
             render_publish_line(
                 publish_heal(healed, outcome.plan, args.publish, settings, original=outcome.original)
             )
         )
-    explanation = explain_heal(outcome, settings) if args.explain else None
+    explanation = _explain(outcome, settings) if args.explain else None
     if args.format == "json":
         data = outcome.plan.model_dump(mode="json")
         if explanation is not None:
@@ -107,3 +111,9 @@ def cmd_heal(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> in
         if explanation is not None:
             stdout.write("\n" + render_explanation_text(explanation))
     return 0
+
+
+def _explain(outcome: HealOutcome, settings: Settings) -> Explanation | None:
+    from perfgate.pipeline.explain import explain_heal  # deferred: the LLM client costs ~1 s of start-up
+
+    return explain_heal(outcome, settings)

@@ -26,7 +26,7 @@ from perfgate.core.pool import pool_runs
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import BROKEN_EXIT_CODES, Policy, RunRecord, StoredRun, Verdict
 from perfgate.models.base import Frozen
-from perfgate.pipeline.baseline import Baseline, indexed_baseline
+from perfgate.pipeline.baseline import Baseline, indexed_baseline, model_digest
 from perfgate.pipeline.history import HistoryLocation, locate_history
 from perfgate.pipeline.judge import broken_verdict, compare, verdict_without_history, with_run_facts
 from perfgate.pipeline.load_model import LoadModelSource, with_load_model
@@ -70,7 +70,7 @@ def check_candidate(path: Path, record: RunRecord) -> None:
 
 def comparable_runs(loaded: LoadedRun, runs: list[StoredRun]) -> BaselineSelection[StoredRun]:
     return select_baseline(
-        runs, fingerprint=_digest(loaded.record), candidate_vus_max=loaded.record.context.vus_max
+        runs, fingerprint=model_digest(loaded.record), candidate_vus_max=loaded.record.context.vus_max
     )
 
 
@@ -104,9 +104,9 @@ def load_candidate(
         if model is not None and model.given:
             loaded = with_load_model(path, loaded, model)
         runs.append(loaded)
-    digest = _digest(runs[0].record)
+    digest = model_digest(runs[0].record)
     for path, loaded in zip(repeats, runs[1:], strict=True):
-        if _digest(loaded.record) != digest:
+        if model_digest(loaded.record) != digest:
             raise InputDataError(
                 path,
                 f"a different load model than {result.name}: repeats must run the same profile and script",
@@ -114,10 +114,6 @@ def load_candidate(
     if len(runs) == 1:
         return runs[0], runs
     return LoadedRun(record=pool_runs([run.record for run in runs]), meta=runs[0].meta), runs
-
-
-def _digest(record: RunRecord) -> str | None:
-    return record.fingerprint.digest() if record.fingerprint else None
 
 
 def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
@@ -138,7 +134,7 @@ def analyze(options: AnalyzeRequest, *, today: date) -> Analysis:
     where = locate_run_history(options.baselines, options.scenario, loaded)
     baseline = indexed_baseline(
         BaselineStore(where.root).history(where.scenario),
-        _digest(loaded.record),
+        model_digest(loaded.record),
         loaded.record.context.vus_max,
     )
     verdict = compare(

@@ -8,7 +8,7 @@
 
 From the index, a 5,000-run history costs the gate the few hundred summaries its windows read
 (`core.detect.history_tail`) instead of 5,000; `full_baseline` is the same from runs already
-loaded (heal), and gives the detector exactly the same numbers.
+loaded (the tests' reference), and gives the detector exactly the same numbers.
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ class Baseline:
 def full_baseline(selection: BaselineSelection[StoredRun]) -> Baseline:
     runs = tuple(selection.runs)
     return Baseline(selection, tuple(run.record for run in runs), None, lambda: runs)
+
+
+def model_digest(record: RunRecord) -> str | None:
+    """The record's load-model digest, as stored runs carry it (None: load model unknown)."""
+    return record.fingerprint.digest() if record.fingerprint else None
 
 
 def comparable_positions(

@@ -16,7 +16,7 @@ from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.core.capacity.regression import capacity_metrics, judge_capacity
 from perfgate.models.capacity import CapacityRegression, CapacityRequest, CapacityResult
 from perfgate.pipeline.analyze import locate_run_history
-from perfgate.pipeline.baseline import comparable_positions
+from perfgate.pipeline.baseline import comparable_positions, model_digest
 
 
 def judge_and_record(request: CapacityRequest, result: CapacityResult, *, now: datetime) -> CapacityResult:
@@ -43,9 +43,7 @@ def capacity_history(
 ) -> dict[str, list[float]]:
     """Each capacity metric's value in the comparable runs that have it, oldest first: read from the
     heads and the value matrix (the selection leaves out invalid runs and regressions)."""
-    record = loaded.record
-    fingerprint = record.fingerprint.digest() if record.fingerprint else None
-    _, chosen = comparable_positions(history, fingerprint, record.context.vus_max)
+    _, chosen = comparable_positions(history, model_digest(loaded.record), loaded.record.context.vus_max)
     columns = history.values(chosen)
     found: dict[str, list[float]] = {}
     for metric in metrics:

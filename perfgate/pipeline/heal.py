@@ -31,13 +31,12 @@ from perfgate.adapters.policy_file import load_policy
 from perfgate.adapters.profiles import compute_fingerprint
 from perfgate.adapters.run_dir import LoadedRun, load_run
 from perfgate.core.heal import propose_heal
-from perfgate.core.history import select_baseline
 from perfgate.errors import InputDataError, UsageError
 from perfgate.models import HealPlan, Policy, RunRecord, StageStats, Verdict, VerdictKind
 from perfgate.models.base import Frozen
 from perfgate.paths import NOTES_SCRIPT
-from perfgate.pipeline.analyze import check_candidate, comparable_runs, own_scenario
-from perfgate.pipeline.baseline import full_baseline
+from perfgate.pipeline.analyze import check_candidate, own_scenario
+from perfgate.pipeline.baseline import comparable_positions, indexed_baseline, model_digest
 from perfgate.pipeline.history import HistoryLocation, locate_history
 from perfgate.pipeline.judge import compare
 from perfgate.pipeline.load_model import LoadModelSource, check_flags, resolve_load_model, with_load_model
@@ -139,9 +138,9 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
         loaded = with_load_model(request.result, loaded, request.load_model)
     where = _locate(request, file, loaded)
     scenario = where.scenario
-    runs = BaselineStore(where.root).summaries(scenario)
-    selection = select_baseline(runs, fingerprint=_fingerprint(request, file, loaded))
-    history = [run.record for run in selection.runs]
+    stored = BaselineStore(where.root).history(scenario)
+    selection, chosen = comparable_positions(stored, _fingerprint(request, file, loaded), None)
+    history = [run.record for run in stored.summaries(chosen)]  # only the runs healing fits
     verdict: VerdictKind | None = None
     candidate: RunRecord | None = None
     judgement: Judged | None = None
@@ -149,7 +148,7 @@ def compute_plan(request: HealRequest, *, today: date) -> tuple[HealPlan, Loadte
         check_candidate(request.result, loaded.record)
         judged = request.verdict or compare(
             loaded,
-            full_baseline(comparable_runs(loaded, runs)),
+            indexed_baseline(stored, model_digest(loaded.record), loaded.record.context.vus_max),
             policy,
             scenario=scenario,
             source=request.result.name,
