@@ -307,3 +307,21 @@ def test_past_the_exact_points_percentiles_come_from_hdr_histograms_within_the_b
     _, exact_run = _merge(parts, tmp_path / "exact")
     assert not any("HDR" in note for note in exact_run["notes"])  # type: ignore[union-attr]
     assert code == 1
+
+
+def test_the_merged_run_remembers_its_exact_points_limit_when_read_again(
+    parts: list[Path], tmp_path: Path
+) -> None:
+    """Read again (analyze, record, heal), the merged run's raw points are summarised with the limit it
+    was merged with, not the default: the same per-stage numbers and the same notes as the merge."""
+    out = tmp_path / "merged"
+    _merge(parts, out, "--exact-points", "20")
+    loaded = load_run(out)
+    assert loaded.meta is not None and loaded.meta.exact_points == 20
+    again = load_result(out / "raw.ndjson.gz", options=RawOptions(exact_points=20))
+    assert (loaded.record.notes, loaded.record.stages) == (again.notes, again.stages)
+    assert any("HDR histogram" in note for note in loaded.record.notes)
+    default = tmp_path / "default"
+    _merge(parts, default)
+    assert load_run(default).meta.exact_points == RawOptions().exact_points  # type: ignore[union-attr]
+    assert not any("HDR histogram" in note for note in load_run(default).record.notes)

@@ -2,7 +2,8 @@
 
 A run directory holds `summary.json` (k6 --summary-export), optionally raw points
 (`raw.ndjson.gz`, `raw.ndjson` or `raw.csv`) for per-stage numbers, and `run-meta.json`
-(`RunMeta`: profile, scenario, load-model fingerprint, k6 exit code, target resources). A run k6
+(`RunMeta`: profile, scenario, load-model fingerprint, k6 exit code, target resources; for a
+merged run, the exact-points limit its raw points are read with). A run k6
 refused to start (exit 104/107) has run-meta.json and no summary: it loads with no metrics, and
 the analysis reports it as broken.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from perfgate.adapters.k6_results import load_result
+from perfgate.adapters.k6_results import RawOptions, load_result
 from perfgate.errors import InputDataError
 from perfgate.models import BROKEN_EXIT_CODES, MetricKey, RunMeta, RunRecord
 
@@ -87,7 +88,9 @@ def _load_dir(path: Path) -> LoadedRun:
     record = load_result(summary)
     raw = next((path / name for name in RAW_NAMES if (path / name).is_file()), None)
     if raw is not None:
-        record = _with_raw_detail(record, load_result(raw))
+        limit = meta.exact_points if meta is not None else None  # a merged run's own limit
+        options = RawOptions(exact_points=limit) if limit is not None else None
+        record = _with_raw_detail(record, load_result(raw, options=options))
     if meta is not None:
         record = _merge_meta(record, meta)
     return LoadedRun(record=record, meta=meta)

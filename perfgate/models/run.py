@@ -283,3 +283,9 @@ class RunMeta(Strict):
         default_factory=list,
         description="the last lines of k6's stderr when it did not complete (k6's own text, kept as data)",
     )
+    exact_points: int | None = Field(
+        default=None,
+        ge=1,
+        description="the raw points were summarised keeping at most this many exact points per series "
+        "(perfgate merge --exact-points): re-reading them uses the same limit; None: the default",
+    )

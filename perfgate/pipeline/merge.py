@@ -65,7 +65,8 @@ def merge(request: MergeRequest) -> MergeResult:
     )
     prepare_out(request.out)
     summary = handle_summary_json(metrics, run.checks, run.context.duration_s, trend_stats)
-    write_merged_run(request.out, summary, _meta(parts, run, crossed, broken), result, parts)
+    meta = _meta(parts, run, crossed, broken, request.exact_points)
+    write_merged_run(request.out, summary, meta, result, parts)
     return result
 
 
@@ -225,7 +226,10 @@ def _describe(part: Part, counts: Mapping[str, float]) -> MergedPart:
     )
 
 
-def _meta(parts: Sequence[Part], run: RawRun, crossed: int, broken: Part | None) -> RunMeta:
+def _meta(
+    parts: Sequence[Part], run: RawRun, crossed: int, broken: Part | None, exact_points: int
+) -> RunMeta:
+    """The merged run's meta; it keeps the exact-points limit, so re-reading its raw points agrees."""
     metas = [part.meta for part in parts if part.meta is not None]
     first = metas[0] if metas else None
     started = run.context.started_at or datetime.now(UTC)
@@ -238,4 +242,5 @@ def _meta(parts: Sequence[Part], run: RawRun, crossed: int, broken: Part | None)
         started_at=started,
         wall_s=max((meta.wall_s for meta in metas), default=run.context.duration_s or 0.0),
         base_url=first.base_url if first else None,
+        exact_points=exact_points,
     )
