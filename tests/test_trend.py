@@ -74,6 +74,16 @@ def test_pelt_matches_ruptures(seed: int) -> None:
     assert pelt_l2(values, penalty, 3) == expected
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_pelt_matches_ruptures_on_long_series_with_pruning_and_ties(seed: int) -> None:
+    """Long stable stretches (no candidate pruned), steps (many pruned) and rounded values (ties)."""
+    rng = np.random.default_rng(100 + seed)
+    values = np.round(rng.normal(size=400) + np.repeat(rng.normal(0, 3, 5), 80), 1)
+    penalty = 4 * float(np.log(values.size))
+    expected = ruptures.Pelt(model="l2", min_size=3, jump=1).fit(values).predict(pen=penalty)[:-1]
+    assert pelt_l2(values, penalty, 3) == expected
+
+
 def _busy_history(seed: int, runs: int, busy_every: int, runner: float) -> list[tuple[str, RunRecord]]:
     """Clean runs with an isolated busy-runner run (every endpoint ×`runner`) every `busy_every` runs."""
     rng = np.random.default_rng(seed)

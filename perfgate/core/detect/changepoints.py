@@ -49,7 +49,12 @@ PENALTY_RULE = (
 
 
 def pelt_l2(values: FloatArray, penalty: float, min_size: int = MIN_SIZE) -> list[int]:
-    """Start indexes of every segment but the first, for the penalised L2 cost."""
+    """Start indexes of every segment but the first, for the penalised L2 cost.
+
+    On a stable series this cost prunes (almost) no candidate, so every step is one pass over all
+    earlier starts (5,000 runs: ~12 M terms a scan): the candidates' start, cumulative sums and best
+    cost stay packed in one array and each step's arithmetic runs in place (`_totals`: the formula's
+    own order, so the very floats of gathering them per step, ~1.5x faster)."""
     n = int(values.size)
     if n < 2 * min_size:
         return []
@@ -58,18 +63,22 @@ def pelt_l2(values: FloatArray, penalty: float, min_size: int = MIN_SIZE) -> lis
     best = np.full(n + 1, np.inf)
     best[0] = -penalty
     previous = np.zeros(n + 1, dtype=int)
-    candidates = np.array([0])
+    packed = np.zeros((4, n + 1))  # per candidate start c: c, cs[c], cs2[c], best[c]
+    packed[3, 0] = -penalty
+    work = np.empty((2, n + 1))
+    k = 1
     for t in range(min_size, n + 1):
         newest = t - min_size
         if newest >= min_size and np.isfinite(best[newest]):
-            candidates = np.append(candidates, newest)
-        length = t - candidates
-        cost = (cs2[t] - cs2[candidates]) - (cs[t] - cs[candidates]) ** 2 / length
-        total = best[candidates] + cost + penalty
+            packed[:, k] = (newest, cs[newest], cs2[newest], best[newest])
+            k += 1
+        total = _totals(packed[:, :k], work[:, :k], t, (cs[t], cs2[t]), penalty)
         i = int(np.argmin(total))
-        best[t] = total[i]
-        previous[t] = candidates[i]
-        candidates = candidates[total - penalty <= best[t]]
+        best[t], previous[t] = total[i], int(packed[0, i])
+        keep = total - penalty <= best[t]
+        if not keep.all():
+            packed[:, : int(keep.sum())] = packed[:, :k][:, keep]
+            k = int(keep.sum())
     starts = []
     t = n
     while t > 0:
@@ -77,6 +86,24 @@ def pelt_l2(values: FloatArray, penalty: float, min_size: int = MIN_SIZE) -> lis
         if t > 0:
             starts.append(t)
     return sorted(starts)
+
+
+def _totals(
+    packed: FloatArray, work: FloatArray, t: int, sums: tuple[float, float], penalty: float
+) -> FloatArray:
+    """best[c] + cost(c, t) + penalty for every candidate c, where cost = (cs2[t] - cs2[c]) -
+    (cs[t] - cs[c])**2 / (t - c); computed in `work`."""
+    start, c1, c2, b = packed
+    d: FloatArray = work[0]
+    total: FloatArray = work[1]
+    np.subtract(sums[0], c1, out=d)
+    np.multiply(d, d, out=d)
+    np.divide(d, np.subtract(t, start, out=total), out=d)
+    np.subtract(sums[1], c2, out=total)
+    np.subtract(total, d, out=total)
+    np.add(b, total, out=total)
+    np.add(total, penalty, out=total)
+    return total
 
 
 def normalise(values: FloatArray, sigma: float, clip: float = CLIP_SIGMAS) -> FloatArray:
