@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -50,18 +51,8 @@ class MetricKey:
 
     @classmethod
     def parse(cls, text: str) -> MetricKey:
-        match = _KEY_RE.match(text.strip())
-        if match is None:
-            raise ValueError(f"not a k6 metric selector: {text!r}")
-        tags: list[tuple[str, str]] = []
-        raw = match.group("tags")
-        if raw:
-            for part in raw.split(","):
-                tag, sep, value = part.partition(":")
-                if not sep or not tag.strip():
-                    raise ValueError(f"bad tag selector {part!r} in {text!r}")
-                tags.append((tag.strip(), value.strip()))
-        return cls(match.group("name"), tuple(sorted(tags)))
+        """The key of `text` (parses kept: a long history repeats a few dozen keys thousands of times)."""
+        return _parse_key(text)
 
     def tag(self, name: str) -> str | None:
         return dict(self.tags).get(name)
@@ -70,6 +61,22 @@ class MetricKey:
         if not self.tags:
             return self.name
         return self.name + "{" + ",".join(f"{k}:{v}" for k, v in self.tags) + "}"
+
+
+@lru_cache(maxsize=4096)
+def _parse_key(text: str) -> MetricKey:
+    match = _KEY_RE.match(text.strip())
+    if match is None:
+        raise ValueError(f"not a k6 metric selector: {text!r}")
+    tags: list[tuple[str, str]] = []
+    raw = match.group("tags")
+    if raw:
+        for part in raw.split(","):
+            tag, sep, value = part.partition(":")
+            if not sep or not tag.strip():
+                raise ValueError(f"bad tag selector {part!r} in {text!r}")
+            tags.append((tag.strip(), value.strip()))
+    return MetricKey(match.group("name"), tuple(sorted(tags)))
 
 
 class ThresholdResult(Strict):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,11 +69,14 @@ class Target:
         return f"{self.metric} {self.stat}"
 
 
-def gated_targets(candidate: RunRecord, policy: Policy) -> list[Target]:
-    """Every (metric, stat) of the candidate that a policy rule gates, in a stable order."""
+def gated_targets(
+    candidate: RunRecord, policy: Policy, rule_for: Callable[[str], MetricRule | None] | None = None
+) -> list[Target]:
+    """Every (metric, stat) of the candidate that a policy rule gates, in a stable order. `rule_for`:
+    `policy.rule_for`, memoized by a caller that asks for thousands of runs."""
     targets = []
     for metric in sorted(candidate.metrics):
-        rule = policy.rule_for(metric)
+        rule = (rule_for or policy.rule_for)(metric)
         if rule is None or candidate.alias_of(metric) or not gateable(candidate, metric, rule):
             continue
         endpoint = MetricKey.parse(metric).tag("name")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -62,8 +63,9 @@ def scan_trend(
     ids = [run_id for run_id, _ in history]
     records = [record for _, record in history]
     targets: dict[tuple[str, str], Target] = {}
+    rule_for = cache(policy.rule_for)
     for record in records:
-        for target in gated_targets(record, policy):
+        for target in gated_targets(record, policy, rule_for):
             targets.setdefault((target.metric, target.stat), target)
     relative = _relative_series(list(targets.values()), records)
     factor = shared_factor(list(targets.values()), records)
