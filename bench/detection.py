@@ -1,6 +1,6 @@
 """Detection benchmark on the real-run corpus (bench/corpus): perfgate vs simple anchors.
 
-    /tmp/venv/bin/python bench/detection.py
+    .venv/bin/python bench/detection.py [bench/corpus-quiet | bench/corpus-repeats]   (make bench: bench/corpus)
 
 History = the calibration and history runs in recording order (~46 runs, 8 of them on a
 CPU-contended machine). Every candidate is judged against that same history with the default
@@ -431,6 +431,9 @@ def main() -> int:
     started = time.perf_counter()
     # bench/detection.py [CORPUS_DIR] [--floor-ms X]: X replaces the latency rules' absolute floor
     # (1 ms built in), to measure the statistics apart from the policy on a fast target
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(f"usage: python bench/detection.py [CORPUS_DIR] [--floor-ms=X]\n{__doc__}")
+        return 0
     args = [arg for arg in sys.argv[1:] if not arg.startswith("--floor-ms")]
     corpus = Path(args[0]) if args and not args[0].replace(".", "").isdigit() else CORPUS
     floor = next((float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--floor-ms=")), None)
