@@ -5,8 +5,9 @@ before a multiple of `BLOCK_BYTES`) and is read in the same blocks, so every acc
 the same values, counts and block sums (`stats`); the ranges are merged in file order. What a
 range cannot see in its own bytes is handed to it, or checked afterwards; when a check fails
 the file is read again by one process, which gives the one-reading result (and its errors):
-- the `Metric` lines before it (found by scanning for `"Metric"`; each range counts those it
-  meets itself, so one the scan missed is noticed);
+- the `Metric` lines before it: those of the file's first `PREFIX_BYTES` (k6 declares a metric
+  at its first point, nearly always in the first seconds) are handed to every range; the ranges
+  before it then tell which it met, and a range handed fewer is read again, here, with them all;
 - the `name` values split out (`RawOptions.max_names`: the first ones in file order);
 - a metric whose points came before its `Metric` line (its type then comes from the defaults).
 Any error in a range (a bad line, whose number only a whole reading knows) is left to that one
@@ -33,6 +34,7 @@ from perfgate.adapters.k6_results.sources import BLOCK_BYTES, GZIP_MAGIC, iter_b
 from perfgate.adapters.k6_results.stats import Accumulator, GaugeAccumulator
 
 MIN_RANGE_BYTES = 48 << 20  # below this a range costs more to start than it saves
+PREFIX_BYTES = 16 << 20  # where the Metric lines handed to every range are looked for
 MAX_WORKERS = 4
 
 
@@ -116,7 +118,12 @@ class Declaration:
 
 
 def read_in_ranges(
-    path: Path, options: RawOptions, *, workers: int | None = None, block_bytes: int = BLOCK_BYTES
+    path: Path,
+    options: RawOptions,
+    *,
+    workers: int | None = None,
+    block_bytes: int = BLOCK_BYTES,
+    prefix_bytes: int = PREFIX_BYTES,
 ) -> Aggregator | None:
     """A large plain file read by `workers` processes (this one among them; default: by its size
     and the CPUs); None: read it in one (`NdjsonReader` with the same `block_bytes`)."""
@@ -128,15 +135,19 @@ def read_in_ranges(
     if len(ranges) < 2:
         return None
     try:
-        declarations = metric_lines(path, block_bytes, until=ranges[-1].start)
-        jobs = [(path, options, spot, [d.line for d in declarations if d.at < spot.start]) for spot in ranges]
-        with ProcessPoolExecutor(len(jobs) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            later = [pool.submit(read_range, *job) for job in jobs[1:]]
-            first = read_range(*jobs[0])
+        declarations = metric_lines(path, block_bytes, until=min(ranges[-1].start, prefix_bytes))
+        handed = [[d.line for d in declarations if d.at < spot.start] for spot in ranges]
+        with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            later = [
+                pool.submit(read_range, path, options, *job)
+                for job in zip(ranges[1:], handed[1:], strict=True)
+            ]
+            first = read_range(path, options, ranges[0], handed[0])
             states = [first, *(future.result() for future in later)]
+        states = with_every_declaration(path, options, ranges, states, handed)
     except Exception:  # a bad line or a failed process: one reading reports it, or recovers
         return None
-    return merge_states(path, options, ranges, states, declarations)
+    return merge_states(path, options, states)
 
 
 def worker_count(size: int) -> int:
@@ -161,18 +172,25 @@ def read_range(path: Path, options: RawOptions, spot: Range, before: Sequence[by
     return aggregator.state(reader.metric_lines[counted:])
 
 
-def merge_states(
+def with_every_declaration(
     path: Path,
     options: RawOptions,
     ranges: Sequence[Range],
     states: Sequence[RangeState],
-    declarations: Sequence[Declaration],
-) -> Aggregator | None:
+    handed: Sequence[Sequence[bytes]],
+) -> list[RangeState]:
+    """The states, each of a range read with every Metric line before it: the ranges before it
+    met them all; a range handed fewer (one declared past the prefix) is read again, here."""
+    states = list(states)
+    for index, spot in enumerate(ranges):
+        before = [line for state in states[:index] for line in state.metric_lines]
+        if list(handed[index]) != before:
+            states[index] = read_range(path, options, spot, before)
+    return states
+
+
+def merge_states(path: Path, options: RawOptions, states: Sequence[RangeState]) -> Aggregator | None:
     """The ranges' states in file order, or None when one of them cannot be one reading's."""
-    for spot, following, state in zip(ranges, ranges[1:], states, strict=False):
-        scanned = [d.line for d in declarations if spot.start <= d.at < following.start]
-        if state.metric_lines != scanned:  # a Metric line the scan missed
-            return None
     for index, state in enumerate(states):
         declared_later = {_metric_of(line) for later in states[index:] for line in later.metric_lines}
         if state.defaulted & declared_later:
