@@ -64,7 +64,7 @@ class RawOptions:
         percentiles; past it the series switches to an HDR histogram (`sketch`: med and p(N)
         within 0.1 %, count/avg/min/max still exact) and the run's notes say so.
     processes: how many processes read a plain NDJSON file (`ranges`); None: by the file's size
-        (one per 48 MB) and the CPUs this process may use, at most 4; 1: this process alone.
+        (one per 16 MB) and the CPUs this process may use, at most 4; 1: this process alone.
     """
 
     keep_breakdown_values: bool = False

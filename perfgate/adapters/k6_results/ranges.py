@@ -33,7 +33,7 @@ from perfgate.adapters.k6_results.routing import Signature
 from perfgate.adapters.k6_results.sources import BLOCK_BYTES, GZIP_MAGIC, iter_byte_blocks
 from perfgate.adapters.k6_results.stats import Accumulator, GaugeAccumulator
 
-MIN_RANGE_BYTES = 48 << 20  # below this a range costs more to start than it saves
+MIN_RANGE_BYTES = 16 << 20  # below this a range costs more to start than it saves (35 MB: 0.08 s vs 0.10 s)
 PREFIX_BYTES = 16 << 20  # where the Metric lines handed to every range are looked for
 MAX_WORKERS = 4
 
