@@ -75,7 +75,7 @@ class NdjsonReader:
         self._routes: dict[bytes, dict[str, Sink]] = {}  # tags text → metric → sink
         self._timed: dict[bytes, dict[str, Sink]] = {}
         self._last_tags: bytes | None = None
-        self._last_alias: tuple[bytes | None, bytes] = (None, b"")
+        self._aliases: dict[bytes, bytes] = {}  # tags text → `_alias`, at most MAX_ROUTES remembered
         self._last_decoded: dict[str, str] | None = None
         self._count = 0
         self._calendar = EpochParser()  # checks each calendar second of the fast path's times once
@@ -197,9 +197,11 @@ class NdjsonReader:
     def _alias(self, tags: bytes) -> bytes:
         """The tags text with an untagged request's URL (k6's default `name` is the URL) replaced
         by its template in both tags, when nothing reads more of them (`reads_url_tags`): every
-        request to `/notes/{id}` then shares one route. Else the text itself."""
-        if tags == self._last_alias[0]:
-            return self._last_alias[1]
+        request to `/notes/{id}` then shares one route. Else the text itself. Remembered for
+        the tags texts met again (k6's default names are URLs, query strings included)."""
+        alias = self._aliases.get(tags)
+        if alias is not None:
+            return alias
         alias = tags
         found = _URL_TAG.search(tags)
         if found is not None and b"\\" not in tags and not self.aggregator.reads_url_tags():
@@ -210,7 +212,9 @@ class NdjsonReader:
                 alias = tags.replace(name, b'"name":"' + template + b'"').replace(
                     found[0], b'"url":"' + template + b'"'
                 )
-        self._last_alias = (tags, alias)
+        if len(self._aliases) >= MAX_ROUTES:  # texts unique to a request: keep memory flat
+            self._aliases.clear()
+        self._aliases[tags] = alias
         return alias
 
     def _decoded(self, tags: bytes) -> dict[str, str] | None:
