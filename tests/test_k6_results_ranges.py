@@ -230,6 +230,24 @@ def test_a_sub_metric_on_the_url_keeps_every_url_apart(tmp_path: Path) -> None:
     assert reader.routes_kept() == 300  # past the cap, points are sunk without a route
 
 
+def test_urls_templated_before_a_sub_metric_on_the_url_are_kept_apart_after_it(tmp_path: Path) -> None:
+    """`http_reqs` points of two URLs come before the Metric line that splits `http_req_duration` by
+    URL: the templating remembered for their tags texts must not outlive that declaration."""
+    lines = [metric_line("http_reqs")]
+    lines += [point_line("http_reqs", 1.5, 1, {"name": url, "url": url}) for url in ("/notes/1", "/notes/2")]
+    declared = json.loads(metric_line("http_req_duration"))
+    declared["data"]["submetrics"] = [{"name": "x", "suffix": "", "tags": {"url": "/notes/1"}}]
+    lines.append(json.dumps(declared, separators=(",", ":")))
+    lines += [
+        point_line("http_req_duration", 2.5, v, {"name": u, "url": u})
+        for u, v in (("/notes/1", 5), ("/notes/2", 7))
+    ]
+    path = write(tmp_path / "run.ndjson", lines)
+    fast = load_result(path)
+    assert fast.metrics == load_result(path, fast=False).metrics
+    assert fast.metrics["http_req_duration{url:/notes/1}"].values["max"] == 5
+
+
 def test_folded_names_reach_the_verdict_as_a_notice(tmp_path: Path) -> None:
     path = write(tmp_path / "run.ndjson", k6_lines(13, 600, names=260))
     out = io.StringIO()

@@ -260,6 +260,7 @@ class NdjsonReader:
         info = line.data
         submetrics = {sub.name: sub.tags for sub in info.submetrics or ()}
         self.aggregator.declare(line.metric, info.type, info.contains, info.thresholds or [], submetrics)
+        self._aliases.clear()  # a sub-metric on `url` or `name` ends the templating (`reads_url_tags`)
         for routes in (self._routes, self._timed):
             for by_metric in routes.values():
                 by_metric.pop(line.metric, None)
